@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""ASR benchmark (never asserts timings): real-time factor and end-of-speech -> final latency for
+2, 5 and 10 s utterances, Duet (offline and streaming, `duet transcribe`) against faster-whisper
+(CTranslate2, int8 and float32, beam 1 and its default beam 5), same audio, same thread count,
+same run. Audio: pocketsphinx-testdata librivox recordings, cut or joined to length.
+
+Usage: .venv/bin/python bench/asr/bench_asr.py [--build build] [--threads 2] [--repeat 2]
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+import asr_common as a  # noqa: E402
+
+
+def utterance(seconds: float) -> np.ndarray:
+    pool = np.concatenate([x for name, x, _ in a.human_utterances() if name.startswith("librivox")])
+    return pool[: int(seconds * 16000)].copy()
+
+
+def write_wav(path: Path, x: np.ndarray):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def duet(bin_: Path, wav: Path, threads: int, stream: bool) -> dict:
+    args = [str(bin_), "transcribe", str(wav), "--json", "-t", str(threads)]
+    if stream:
+        args += ["--stream"]
+    proc = subprocess.run(args, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    bin_ = Path(args.build) / "duet"
+    from faster_whisper import WhisperModel
+
+    peers = {ct: WhisperModel(str(a.WHISPER_DIR), device="cpu", compute_type=ct, cpu_threads=args.threads)
+             for ct in ("int8", "float32")}
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for secs in (2, 5, 10):
+            x = utterance(secs)
+            wav = Path(d) / f"{secs}.wav"
+            write_wav(wav, x)
+            best = {}
+            for _ in range(args.repeat):
+                off = duet(bin_, wav, args.threads, False)
+                st = duet(bin_, wav, args.threads, True)
+                best["duet offline rtf"] = min(best.get("duet offline rtf", 1e9), off["rtf"])
+                best["duet stream final latency s"] = min(best.get("duet stream final latency s", 1e9),
+                                                          st["final_latency_s"])
+                for ct, m in peers.items():
+                    for beam in (1, 5):
+                        t = time.perf_counter()
+                        list(m.transcribe(x, language="en", beam_size=beam)[0])
+                        el = time.perf_counter() - t
+                        k = f"faster-whisper {ct} beam{beam}"
+                        best[k] = min(best.get(k, 1e9), el)
+            rows.append((secs, best, off["text"]))
+    print(f"threads {args.threads}; faster-whisper figures are seconds from end of speech to the final "
+          f"result (= its whole transcribe call); RTF = that / audio seconds")
+    for secs, best, text in rows:
+        print(f"\n{secs} s utterance: {text.strip()[:70]!r}")
+        print(f"  duet offline           RTF {best['duet offline rtf']:.3f}  "
+              f"(final after {best['duet offline rtf'] * secs * 1000:.0f} ms)")
+        print(f"  duet streaming         final {best['duet stream final latency s'] * 1000:.0f} ms after end of speech")
+        for k, v in best.items():
+            if k.startswith("faster"):
+                print(f"  {k:22s} RTF {v / secs:.3f}  (final after {v * 1000:.0f} ms)")
+    print("\nwhisper.cpp (pywhispercpp): not measured (not installed in this environment)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

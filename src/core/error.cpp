@@ -1,0 +1,2 @@
+// Anchor translation unit for duet::Error (keeps the vtable in one object file).
+#include "core/error.hpp"

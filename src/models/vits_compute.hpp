@@ -1,0 +1,67 @@
+// The stages of VITS inference as free functions over VitsWeights (internal to src/models):
+// text encoder, stochastic duration predictor (reverse, with its rational-quadratic spline),
+// coupling flow (reverse) and HiFi-GAN decoder, plus the seedable Gaussian noise they use.
+// Time-major activations, f32 [frames, channels]. Must never keep state between calls.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/cancel.hpp"
+#include "models/vits_config.hpp"
+#include "models/vits_weights.hpp"
+
+namespace duet::rt {
+class ThreadPool;
+}
+
+namespace duet::models {
+
+// Deterministic standard-normal noise (xoshiro256** + Box-Muller) from a 64-bit seed.
+class GaussianNoise {
+ public:
+  explicit GaussianNoise(uint64_t seed);
+  float next();
+  void fill(float* out, int64_t n, float scale);
+
+ private:
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  float spare_ = 0.0f;
+};
+
+// y = conv(x) for x f32 [t, c.p.c_in] -> y f32 [t_out, c.p.c_out].
+void apply_conv(const VitsConv& c, const float* x, int64_t t, float* y, rt::VocoderScratch& s,
+                rt::ThreadPool* pool);
+
+struct EncoderOutput {
+  std::vector<float> x;       // [n, hidden]
+  std::vector<float> m_p;     // [n, inter]
+  std::vector<float> logs_p;  // [n, inter]
+};
+EncoderOutput text_encoder(const VitsWeights& w, const VitsConfig& c, std::span<const int64_t> ids,
+                           const CancelToken& cancel, rt::ThreadPool* pool);
+
+// log-durations [n] from the encoder output; `g` is the speaker embedding f32 [gin] or null.
+std::vector<float> duration_predictor(const VitsWeights& w, const VitsConfig& c,
+                                      const std::vector<float>& x, int64_t n, const float* g,
+                                      float noise_w, GaussianNoise& noise,
+                                      const CancelToken& cancel, rt::ThreadPool* pool);
+
+// Inverse of the monotonic rational-quadratic spline with linear tails outside
+// [-tail, tail] (nflows' unconstrained RQS, inverse direction). widths, heights: `bins`
+// unnormalized logits; derivatives: bins - 1 unnormalized inner-knot values.
+float rq_spline_inverse(float y, const float* widths, const float* heights,
+                        const float* derivatives, int bins, float tail);
+
+// In place on z f32 [t, inter]: the coupling flow, reverse direction.
+void flow_reverse(const VitsWeights& w, const VitsConfig& c, std::vector<float>& z, int64_t t,
+                  const float* g, const CancelToken& cancel, rt::ThreadPool* pool);
+
+// HiFi-GAN: z f32 [t, inter] -> t * hop samples.
+std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, const float* z,
+                                  int64_t t, const float* g, const CancelToken& cancel,
+                                  rt::ThreadPool* pool);
+
+}  // namespace duet::models

@@ -1,0 +1,233 @@
+// attend_f16_ordered(): a portable implementation with std::fma (exactly the same roundings as the
+// AVX2 one, only slower) and an AVX2/FMA/F16C one chosen at run time.
+#include "runtime/attention_f16.hpp"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "runtime/half.hpp"
+#include "runtime/quants.hpp"
+
+namespace duet::rt {
+namespace {
+
+constexpr int64_t kMaxHeadDim = 1024;
+
+inline float round_f16(float x) { return fp16_to_fp32(fp32_to_fp16(x)); }
+
+// The exp polynomial (Cody-Waite reduction by ln 2, degree-5 minimax on the remainder); arguments
+// here are <= 0, and those below about -87 (2^n under 2^-126) give 0, which cannot change a
+// float sum that already holds exp(0) = 1, nor any F16 probability.
+inline float exp_poly(float x) {
+  const float shifter = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, shifter);
+  const float n = z - shifter;
+  if (!(std::fabs(n) <= 126.0f)) return n > 0 ? INFINITY : 0.0f;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  uint32_t zbits;
+  std::memcpy(&zbits, &z, 4);
+  const uint32_t kbits = (zbits << 23) + 0x3f800000u;
+  float k;
+  std::memcpy(&k, &kbits, 4);
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, 0x1.ffffecp-1f * b);
+  return std::fma(j, k, k);
+}
+
+// Reduces 4 accumulators x 8 lanes in the fixed tree: ((a0+a2)+(a1+a3)) per lane, then
+// ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)).
+inline float reduce_4x8(const float acc[4][8]) {
+  float y[8];
+  for (int l = 0; l < 8; ++l) y[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+  return ((y[0] + y[4]) + (y[1] + y[5])) + ((y[2] + y[6]) + (y[3] + y[7]));
+}
+
+// Dot of n F16 values with n F16-representable floats: 32-element chunks into 4x8 FMA lanes, the
+// tail added in double.
+inline float dot_f16_ordered(const uint16_t* a, const float* b, int64_t n) {
+  float acc[4][8] = {};
+  const int64_t body = n & ~int64_t{31};
+  for (int64_t i = 0; i < body; i += 32) {
+    for (int r = 0; r < 4; ++r) {
+      for (int l = 0; l < 8; ++l) {
+        const int64_t e = i + r * 8 + l;
+        acc[r][l] = std::fma(fp16_to_fp32(a[e]), b[e], acc[r][l]);
+      }
+    }
+  }
+  double sum = reduce_4x8(acc);
+  for (int64_t e = body; e < n; ++e) sum += static_cast<double>(fp16_to_fp32(a[e]) * b[e]);
+  return static_cast<float>(sum);
+}
+
+void attend_portable(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
+                     float softcap, float* out, float* s) {
+  const int64_t hd = kv.head_dim, row = kv.n_head_kv * hd;
+  const auto* K = static_cast<const uint16_t*>(kv.k);
+  const auto* V = static_cast<const uint16_t*>(kv.v);
+  float q16[kMaxHeadDim];
+  for (int64_t d = 0; d < hd; ++d) q16[d] = round_f16(q[d]);
+  const int64_t n = hi - lo;
+  float mx = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    float x = dot_f16_ordered(K + (lo + j) * row + g * hd, q16, hd) * scale;
+    if (softcap > 0.0f) x = softcap * std::tanh(x / softcap);
+    s[j] = x;
+    mx = std::max(mx, x);
+  }
+  // Softmax: exps, 8-lane block sums (lanes i and i+4, then pairs 0/2 and 1/3) aligned at absolute
+  // position 0, added in double.
+  double sum = 0.0;
+  float block[8] = {};
+  int64_t block_id = lo >> 3;
+  auto flush = [&] {
+    sum += static_cast<double>(((block[0] + block[4]) + (block[2] + block[6])) +
+                               ((block[1] + block[5]) + (block[3] + block[7])));
+    std::memset(block, 0, sizeof block);
+  };
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t pos = lo + j;
+    if ((pos >> 3) != block_id) {
+      flush();
+      block_id = pos >> 3;
+    }
+    s[j] = exp_poly(s[j] - mx);
+    block[pos & 7] = s[j];
+  }
+  flush();
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t j = 0; j < n; ++j) s[j] = round_f16(s[j] * inv);
+  // out[d] = sum over positions of p * v, in the same lane/accumulator order along positions.
+  for (int64_t d = 0; d < hd; ++d) {
+    float acc[4][8] = {};
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t pos = lo + j;
+      float& a = acc[(pos >> 3) & 3][pos & 7];
+      a = std::fma(fp16_to_fp32(V[pos * row + g * hd + d]), s[j], a);
+    }
+    out[d] = reduce_4x8(acc);
+  }
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+inline __m256 exp_poly8(__m256 x) {
+  const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
+  const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shifter);
+  const __m256 n = _mm256_sub_ps(z, shifter);
+  const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+  const __m256 k = _mm256_castsi256_ps(
+      _mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(z), 23), _mm256_set1_epi32(0x3f800000)));
+  const __m256 u = _mm256_mul_ps(b, b);
+  const __m256 j = _mm256_fmadd_ps(
+      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                      _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+      u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+  const __m256 r = _mm256_fmadd_ps(j, k, k);
+  // Out of range (|n| > 126, or NaN from -inf): 0 below, +inf above.
+  const __m256 in_range =
+      _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(126.0f), _CMP_LE_OQ);
+  const __m256 above = _mm256_and_ps(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_GT_OQ),
+                                     _mm256_set1_ps(INFINITY));
+  return _mm256_blendv_ps(above, r, in_range);
+}
+
+inline float reduce8(__m256 v) {
+  __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  t = _mm_hadd_ps(t, t);
+  t = _mm_hadd_ps(t, t);
+  return _mm_cvtss_f32(t);
+}
+
+inline float dot_f16_ordered_avx2(const uint16_t* a, const float* b, int64_t n) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  const int64_t body = n & ~int64_t{31};
+  for (int64_t i = 0; i < body; i += 32) {
+    for (int r = 0; r < 4; ++r) {
+      const __m256 av = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + r * 8)));
+      acc[r] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b + i + r * 8), acc[r]);
+    }
+  }
+  const __m256 x = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
+  double sum = reduce8(x);
+  for (int64_t e = body; e < n; ++e) sum += static_cast<double>(fp16_to_fp32(a[e]) * b[e]);
+  return static_cast<float>(sum);
+}
+
+void attend_avx2(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
+                 float softcap, float* out, float* s) {
+  const int64_t hd = kv.head_dim, row = kv.n_head_kv * hd;
+  const auto* K = static_cast<const uint16_t*>(kv.k);
+  const auto* V = static_cast<const uint16_t*>(kv.v);
+  alignas(32) float q16[kMaxHeadDim];
+  for (int64_t d = 0; d < hd; ++d) q16[d] = round_f16(q[d]);
+  const int64_t n = hi - lo;
+  float mx = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    float x = dot_f16_ordered_avx2(K + (lo + j) * row + g * hd, q16, hd) * scale;
+    if (softcap > 0.0f) x = softcap * std::tanh(x / softcap);
+    s[j] = x;
+    mx = std::max(mx, x);
+  }
+  // Exps over 8-aligned blocks of absolute positions; lanes outside [lo, hi) count as 0.
+  double sum = 0.0;
+  const int64_t first_block = lo & ~int64_t{7};
+  for (int64_t b0 = first_block; b0 < hi; b0 += 8) {
+    alignas(32) float lane[8];
+    for (int l = 0; l < 8; ++l) {
+      const int64_t pos = b0 + l;
+      lane[l] = (pos >= lo && pos < hi) ? s[pos - lo] - mx : -INFINITY;
+    }
+    const __m256 e = exp_poly8(_mm256_load_ps(lane));
+    _mm256_store_ps(lane, e);
+    for (int l = 0; l < 8; ++l) {
+      const int64_t pos = b0 + l;
+      if (pos >= lo && pos < hi) s[pos - lo] = lane[l];
+    }
+    __m128 t = _mm_add_ps(_mm256_extractf128_ps(e, 1), _mm256_castps256_ps128(e));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_movehdup_ps(t));
+    sum += static_cast<double>(_mm_cvtss_f32(t));
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t j = 0; j < n; ++j) s[j] = round_f16(s[j] * inv);
+  // Each 8-wide slice of the output keeps 32 accumulators, one per (chunk lane, accumulator).
+  for (int64_t d0 = 0; d0 < hd; d0 += 8) {
+    __m256 acc[32];
+    for (auto& a : acc) a = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t pos = lo + j;
+      const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(V + pos * row + g * hd + d0)));
+      __m256& a = acc[((pos >> 3) & 3) * 8 + (pos & 7)];
+      a = _mm256_fmadd_ps(v, _mm256_set1_ps(s[j]), a);
+    }
+    __m256 y[8];
+    for (int l = 0; l < 8; ++l) {
+      y[l] = _mm256_add_ps(_mm256_add_ps(acc[l], acc[16 + l]), _mm256_add_ps(acc[8 + l], acc[24 + l]));
+    }
+    const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(y[0], y[4]), _mm256_add_ps(y[1], y[5])),
+                                   _mm256_add_ps(_mm256_add_ps(y[2], y[6]), _mm256_add_ps(y[3], y[7])));
+    _mm256_storeu_ps(out + d0, r);
+  }
+}
+
+#pragma GCC pop_options
+
+}  // namespace
+
+void attend_f16_ordered(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
+                        float softcap, float* out, float* s) {
+  if (best_isa() == Isa::Avx2 && kv.head_dim % 8 == 0) {
+    attend_avx2(q, kv, g, lo, hi, scale, softcap, out, s);
+  } else {
+    attend_portable(q, kv, g, lo, hi, scale, softcap, out, s);
+  }
+}
+
+}  // namespace duet::rt

@@ -1,0 +1,97 @@
+// Internal helpers shared by the AVX2 kernel files: small intrinsics wrappers and the tile-size
+// dispatcher. Must only be included inside an AVX2 target region (after `#pragma GCC target`),
+// and never from code that runs on CPUs without AVX2.
+#pragma once
+
+#if !defined(__AVX2__) && !defined(DUET_AVX2_REGION)
+#error "avx2_common.hpp must be included inside an AVX2 target region"
+#endif
+
+namespace duet::rt::kern::avx2 {
+
+static inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+static inline int hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+static inline int load_u32(const void* p) {
+  int v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+static inline __m256i loadu256(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+// 32 quants from 16 bytes of nibbles: element j = low nibble of qs[j], j + 16 = high nibble.
+static inline __m256i nibbles32(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i v = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+// Byte j = 0xFF where bit j of the little-endian 32-bit field is set, else 0.
+static inline __m256i bits32(const uint8_t* bytes) {
+  uint32_t v;
+  __builtin_memcpy(&v, bytes, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(v)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// 8 int32 pair sums of unsigned x (0..255) times signed y (-127..127).
+static inline __m256i dot_us(__m256i x, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+
+// Signed x times signed y through |x| * sign(y, x); ax = |x| computed once by the caller.
+static inline __m256i dot_ss(__m256i ax, __m256i x, __m256i y) {
+  return dot_us(ax, _mm256_sign_epi8(y, x));
+}
+
+// Software prefetch for tile kernels. A tile of R rows is a contiguous region (rows are adjacent),
+// consumed at R * block_bytes per block step; hardware prefetchers lose track of R interleaved
+// streams, so each step prefetches the matching slice of the region kTilesAhead tiles further on.
+// Prefetches never fault, so running past the end of the weights is harmless.
+inline constexpr int kTilesAhead = 2;
+template <int R>
+static inline void prefetch_ahead(const uint8_t* tile_base, size_t row_stride, size_t step_bytes, int64_t step) {
+  const uint8_t* p = tile_base + kTilesAhead * R * row_stride + static_cast<size_t>(step) * R * step_bytes;
+  for (size_t off = 0; off < R * step_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
+// A (R x C) table of tile kernels Kernel<r, c> for r <= R, c <= C, and the dispatching entry.
+template <template <int, int> class Kernel, int R, int C>
+struct TileTable {
+  using Fn = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
+  Fn fns[R][C];
+  template <int r, int c>
+  constexpr void fill_one() {
+    fns[r - 1][c - 1] = &Kernel<r, c>::run;
+  }
+  template <int r, int... cs>
+  constexpr void fill_row(std::integer_sequence<int, cs...>) {
+    (fill_one<r, cs + 1>(), ...);
+  }
+  template <int... rs>
+  constexpr void fill(std::integer_sequence<int, rs...>) {
+    (fill_row<rs + 1>(std::make_integer_sequence<int, C>{}), ...);
+  }
+  constexpr TileTable() : fns{} { fill(std::make_integer_sequence<int, R>{}); }
+};
+
+}  // namespace duet::rt::kern::avx2

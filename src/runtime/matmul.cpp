@@ -1,0 +1,97 @@
+// matmul(): quantize activations once, then split output rows over the pool and run the type's
+// tile kernel (tile_rows weight rows x tile_cols tokens). Must never allocate or read past the
+// weight rows and activation rows it was given.
+#include "runtime/matmul.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace duet::rt {
+namespace {
+
+constexpr size_t kScratchAlign = 64;
+// Below this many multiply-adds a job is not worth waking the workers for.
+constexpr int64_t kMinParallelMacs = 1 << 15;
+
+}  // namespace
+
+WeightView WeightView::of(const TensorInfo& t) {
+  if (t.ne[2] != 1 || t.ne[3] != 1) {
+    fail("tensor '{}' has {} dimensions; a matmul weight must be 2-D", t.name, t.n_dims);
+  }
+  return of(t.type, t.ne[0], t.ne[1], t.data);
+}
+
+WeightView WeightView::of(DType type, int64_t n_in, int64_t n_out, const void* data) {
+  WeightView w;
+  w.type = type;
+  w.n_in = n_in;
+  w.n_out = n_out;
+  w.data = static_cast<const uint8_t*>(data);
+  w.row_bytes = dtype_row_bytes(type, n_in);
+  return w;
+}
+
+size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
+  const QuantTraits* t = quant_traits(w_type, Isa::Scalar);
+  if (!t || !t->vec_dot) fail("no matmul kernel for weights of type {}", dtype_name(w_type));
+  if (t->act_type == DType::F32) return 0;
+  return dtype_row_bytes(t->act_type, n_in) * static_cast<size_t>(n_tokens) + kScratchAlign;
+}
+
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+            std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
+  const QuantTraits* t = quant_traits(w.type, isa);
+  if (!t || !t->gemm) fail("no matmul kernel for weights of type {}", dtype_name(w.type));
+  if (n_tokens <= 0 || w.n_out <= 0) return;
+  const int64_t n_in = w.n_in;
+
+  // Activations in the type the kernel dots against.
+  const uint8_t* a = reinterpret_cast<const uint8_t*>(x);
+  size_t a_stride = static_cast<size_t>(n_in) * sizeof(float);
+  if (t->act_type != DType::F32) {
+    const QuantTraits* at = quant_traits(t->act_type, isa);
+    a_stride = dtype_row_bytes(t->act_type, n_in);
+    const size_t need = a_stride * static_cast<size_t>(n_tokens) + kScratchAlign;
+    if (scratch.size() < need) {
+      fail("matmul scratch too small: {} bytes, need {} ({} x {} tokens)", scratch.size(), need,
+           dtype_name(t->act_type), n_tokens);
+    }
+    const auto base = reinterpret_cast<uintptr_t>(scratch.data());
+    auto* q = scratch.data() + ((kScratchAlign - base % kScratchAlign) % kScratchAlign);
+    auto quantize = [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) at->from_float(x + i * n_in, q + static_cast<size_t>(i) * a_stride, n_in);
+    };
+    if (pool && n_tokens >= 8) {
+      pool->parallel_for(n_tokens, quantize);
+    } else {
+      quantize(0, n_tokens, 0);
+    }
+    a = q;
+  }
+
+  const int tr = t->tile_rows;
+  const int tc = t->tile_cols;
+  const int64_t n_tiles = (w.n_out + tr - 1) / tr;
+  auto work = [&](int64_t tile_begin, int64_t tile_end, int) {
+    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+      const int64_t r0 = tile * tr;
+      const int nr = static_cast<int>(std::min<int64_t>(tr, w.n_out - r0));
+      const uint8_t* wr = w.data + static_cast<size_t>(r0) * w.row_bytes;
+      for (int64_t c0 = 0; c0 < n_tokens; c0 += tc) {
+        const int nc = static_cast<int>(std::min<int64_t>(tc, n_tokens - c0));
+        t->gemm(n_in, wr, w.row_bytes, nr, a + static_cast<size_t>(c0) * a_stride, a_stride, nc,
+                y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
+      }
+    }
+  };
+  if (pool && pool->size() > 1 && n_in * w.n_out * n_tokens >= kMinParallelMacs) {
+    pool->parallel_for(n_tiles, work);
+  } else {
+    work(0, n_tiles, 0);
+  }
+}
+
+}  // namespace duet::rt

@@ -1,0 +1,42 @@
+// Matrix multiplication against GGUF weights of any supported type:
+// y f32 [n_tokens, n_out] = x f32 [n_tokens, n_in] * W^T, W stored as n_out rows of n_in elements
+// (GGUF ne0 = n_in, ne1 = n_out). Activations are quantized once into caller scratch, output rows
+// are split across the thread pool, and each weight tile is reused across up to 4 tokens.
+// Must never allocate: callers size the scratch with matmul_scratch_bytes() once, up front.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "runtime/dtype.hpp"
+#include "runtime/gguf.hpp"
+#include "runtime/quants.hpp"
+
+namespace duet::rt {
+
+class ThreadPool;
+
+// A 2-D weight matrix: n_out rows, each n_in elements of `type` (row_bytes bytes), contiguous.
+struct WeightView {
+  DType type = DType::F32;
+  int64_t n_in = 0;               // ne0: elements per row (input features)
+  int64_t n_out = 0;              // ne1: rows (output features)
+  const uint8_t* data = nullptr;  // type [n_out, n_in], row r at data + r * row_bytes
+  size_t row_bytes = 0;
+
+  // From a GGUF tensor (2-D, or 1 row); throws duet::Error for tensors of more dimensions.
+  static WeightView of(const TensorInfo& t);
+  static WeightView of(DType type, int64_t n_in, int64_t n_out, const void* data);
+};
+
+// Bytes of scratch matmul() needs for this weight type and activation shape (0 for float weights).
+size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens);
+
+// y = x * W^T. x: f32 [n_tokens, n_in] (rows contiguous); y: f32 [n_tokens, n_out]; scratch at
+// least matmul_scratch_bytes(w.type, w.n_in, n_tokens) bytes. pool may be null (one thread).
+// Throws duet::Error for weight types without kernels or a short scratch.
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+            std::span<uint8_t> scratch, ThreadPool* pool, Isa isa = best_isa());
+
+}  // namespace duet::rt

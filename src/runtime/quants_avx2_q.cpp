@@ -1,0 +1,231 @@
+// AVX2/FMA kernels for the 32-element block types: Q4_0/Q5_0/Q8_0 weights x Q8_0 activations,
+// Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 4 tokens), and the Q8_0/Q8_1
+// activation quantizers. Compiled for AVX2 inside a target region so the rest of the binary stays
+// portable. Must never be called on a CPU without AVX2/FMA/F16C (quant_traits() guards this), and
+// must match the scalar reference (quants_ref.cpp) up to float summation order.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "runtime/quant_blocks.hpp"
+#include "runtime/quants_impl.hpp"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#define DUET_AVX2_REGION 1
+#include "runtime/avx2_common.hpp"
+
+namespace duet::rt::kern::avx2 {
+namespace {
+
+// Weight formats: quants() gives the 32 quants of a block, signed (kSigned) or unsigned with a min.
+struct Q4_0W {
+  using W = BlockQ4_0;
+  using A = BlockQ8_0;
+  static constexpr bool kSigned = true;
+  static __m256i quants(const W& b) { return _mm256_sub_epi8(nibbles32(b.qs), _mm256_set1_epi8(8)); }
+};
+struct Q5_0W {
+  using W = BlockQ5_0;
+  using A = BlockQ8_0;
+  static constexpr bool kSigned = true;
+  // q - 16 as a byte: the nibble alone when the 5th bit is set, nibble | 0xF0 when it is not.
+  static __m256i quants(const W& b) {
+    return _mm256_or_si256(nibbles32(b.qs), _mm256_andnot_si256(bits32(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0))));
+  }
+};
+struct Q8_0W {
+  using W = BlockQ8_0;
+  using A = BlockQ8_0;
+  static constexpr bool kSigned = true;
+  static __m256i quants(const W& b) { return loadu256(b.qs); }
+};
+struct Q4_1W {
+  using W = BlockQ4_1;
+  using A = BlockQ8_1;
+  static constexpr bool kSigned = false;
+  static __m256i quants(const W& b) { return nibbles32(b.qs); }
+};
+struct Q5_1W {
+  using W = BlockQ5_1;
+  using A = BlockQ8_1;
+  static constexpr bool kSigned = false;
+  static __m256i quants(const W& b) {
+    return _mm256_or_si256(nibbles32(b.qs), _mm256_and_si256(bits32(b.qh), _mm256_set1_epi8(0x10)));
+  }
+};
+
+// R weight rows x C activation rows over nb blocks.
+template <class F, int R, int C>
+struct Tile32 {
+  static void run(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, float* y,
+                  size_t ys) {
+    using W = typename F::W;
+    using A = typename F::A;
+    __m256 acc[R][C];
+    __m128 macc[R];  // Q4_1/Q5_1: sum of m_w * s_a, one lane per token
+    for (int r = 0; r < R; ++r) {
+      macc[r] = _mm_setzero_ps();
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
+    const W* wr[R];
+    const A* ar[C];
+    for (int r = 0; r < R; ++r) wr[r] = reinterpret_cast<const W*>(w + static_cast<size_t>(r) * ws);
+    for (int c = 0; c < C; ++c) ar[c] = reinterpret_cast<const A*>(a + static_cast<size_t>(c) * as);
+
+    for (int64_t ib = 0; ib < nb; ++ib) {
+      prefetch_ahead<R>(w, ws, sizeof(W), ib);
+      __m256i aq[C];
+      float ad[C];
+      // The activations' s = d * sum(q) of the C tokens as one vector, gathered in registers (a
+      // float array here would cost a store-forwarding stall per block).
+      for (int c = 0; c < C; ++c) {
+        aq[c] = loadu256(ar[c][ib].qs);
+        ad[c] = h2f(ar[c][ib].d);
+      }
+      __m128 sa = _mm_setzero_ps();
+      if constexpr (!F::kSigned && C > 1) {
+        auto s_of = [&](int c) { return c < C ? static_cast<short>(ar[c < C ? c : 0][ib].s) : short{0}; };
+        sa = _mm_cvtph_ps(_mm_setr_epi16(s_of(0), s_of(1), s_of(2), s_of(3), 0, 0, 0, 0));
+      }
+      __m128 ds0 = _mm_setzero_ps();  // [d, s] of token 0 (Q8_1 only)
+      if constexpr (!F::kSigned && C == 1) ds0 = _mm_cvtph_ps(_mm_cvtsi32_si128(load_u32(&ar[0][ib].d)));
+      for (int r = 0; r < R; ++r) {
+        const W& wb = wr[r][ib];
+        const __m256i q = F::quants(wb);
+        const float dw = h2f(wb.d);
+        if constexpr (F::kSigned) {
+          const __m256i aqx = _mm256_abs_epi8(q);
+          for (int c = 0; c < C; ++c) {
+            const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, aq[c]));
+            acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
+          }
+        } else if constexpr (C == 1) {
+          // Decode: d and m of the weight and d and s of the activation are adjacent fp16 pairs,
+          // so one multiply gives [dw * da, mw * sa]; the min term goes into lane 0 of acc.
+          const __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128(load_u32(&wb.d)));
+          const __m128 prod = _mm_mul_ps(dm, ds0);
+          const __m256 p = _mm256_cvtepi32_ps(dot_us(q, aq[0]));
+          acc[r][0] = _mm256_fmadd_ps(p, _mm256_broadcastss_ps(prod), acc[r][0]);
+          acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_zextps128_ps256(_mm_insert_ps(prod, prod, 0x4e)));
+        } else {
+          for (int c = 0; c < C; ++c) {
+            const __m256 p = _mm256_cvtepi32_ps(dot_us(q, aq[c]));
+            acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
+          }
+          macc[r] = _mm_fmadd_ps(_mm_set1_ps(h2f(wb.m)), sa, macc[r]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      alignas(16) float m[4];
+      _mm_store_ps(m, macc[r]);
+      for (int c = 0; c < C; ++c) {
+        y[static_cast<size_t>(c) * ys + r] = hsum(acc[r][c]) + (F::kSigned ? 0.0f : m[c]);
+      }
+    }
+  }
+};
+
+constexpr int kRows = 4;
+constexpr int kCols = 4;
+
+template <class F>
+struct Entry {
+  template <int R, int C>
+  using K = Tile32<F, R, C>;
+  static void gemm(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc,
+                   float* y, size_t ys) {
+    static constexpr TileTable<K, kRows, kCols> table;
+    table.fns[nr - 1][nc - 1](n / kQK, static_cast<const uint8_t*>(w), ws,
+                              static_cast<const uint8_t*>(a), as, y, ys);
+  }
+  static float dot(int64_t n, const void* w, const void* a) {
+    float y;
+    Tile32<F, 1, 1>::run(n / kQK, static_cast<const uint8_t*>(w), 0,
+                         static_cast<const uint8_t*>(a), 0, &y, 0);
+    return y;
+  }
+};
+
+// ---- activation quantizers: same bytes as the scalar reference (round half to even) ----
+
+// Quantizes 32 floats with multiplier id; returns the 8 int32 lanes' total in *sum if asked.
+static inline __m256i quantize32(const float* x, __m256 id, __m256i* sum32) {
+  const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), id));
+  const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), id));
+  const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), id));
+  const __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), id));
+  if (sum32) *sum32 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+  const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+  return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+static inline float absmax32(const float* x) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8)));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 16)));
+  m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 24)));
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+void quantize_q8_0(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
+    const float amax = absmax32(src);
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
+    b[i].d = static_cast<uint16_t>(_cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs), quantize32(src, _mm256_set1_ps(id), nullptr));
+  }
+}
+
+void quantize_q8_1(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ8_1*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
+    const float amax = absmax32(src);
+    const float d = amax / 127.0f;
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;
+    __m256i sum32;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs), quantize32(src, _mm256_set1_ps(id), &sum32));
+    b[i].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+    b[i].s = static_cast<uint16_t>(_cvtss_sh(d * static_cast<float>(hsum_i32(sum32)), _MM_FROUND_TO_NEAREST_INT));
+  }
+}
+
+}  // namespace
+}  // namespace duet::rt::kern::avx2
+
+namespace duet::rt::kern {
+
+void avx2_fill_q32(QuantTraits& t) {
+  using namespace avx2;
+  auto set = [&t](auto entry) {
+    using E = decltype(entry);
+    t.vec_dot = &E::dot;
+    t.gemm = &E::gemm;
+    t.tile_rows = kRows;
+    t.tile_cols = kCols;
+  };
+  switch (t.type) {
+    case DType::Q4_0: set(Entry<Q4_0W>{}); break;
+    case DType::Q4_1: set(Entry<Q4_1W>{}); break;
+    case DType::Q5_0: set(Entry<Q5_0W>{}); break;
+    case DType::Q5_1: set(Entry<Q5_1W>{}); break;
+    case DType::Q8_0:
+      set(Entry<Q8_0W>{});
+      t.from_float = &quantize_q8_0;
+      break;
+    case DType::Q8_1: t.from_float = &quantize_q8_1; break;
+    default: break;
+  }
+}
+
+}  // namespace duet::rt::kern
+
+#pragma GCC pop_options

@@ -1,0 +1,135 @@
+// Streaming Whisper recognition: partial cadence, LocalAgreement-2 stable prefix, forced prefix
+// decoding and 30 s window commits. Must never decode confirmed tokens again, and never keep more
+// than one 30 s window of audio.
+#include "speech/asr_whisper.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace duet::speech {
+namespace {
+
+constexpr int64_t kRate = 16000;
+// A window is committed once it holds this much audio, leaving room for the decoder's context.
+constexpr int64_t kCommitSamples = 28 * kRate;
+
+}  // namespace
+
+WhisperAsr::WhisperAsr(std::shared_ptr<const whisper::WhisperModel> model, rt::ThreadPool* pool,
+                       AsrOptions options)
+    : model_(model),
+      opt_(std::move(options)),
+      state_(model, pool),
+      mel_(model->mel_filters(), model->hparams().n_mels) {
+}
+
+void WhisperAsr::reset() {
+  mel_.reset();
+  committed_text_.clear();
+  committed_tokens_.clear();
+  confirmed_.clear();
+  last_hyp_.clear();
+  since_partial_ = 0;
+  total_samples_ = 0;
+}
+
+std::string WhisperAsr::text_of(const std::vector<int32_t>& generated) const {
+  std::string text = committed_text_;
+  text += whisper::tokens_to_text(*model_, confirmed_);
+  text += whisper::tokens_to_text(*model_, generated);
+  return text;
+}
+
+whisper::DecodeResult WhisperAsr::decode_pending(const CancelToken& cancel) {
+  mel_.features(feats_);
+  const int64_t n_frames = mel_.n_frames();
+  const int64_t content = std::min<int64_t>(n_frames - 1, 2 * model_->hparams().n_audio_ctx);
+  if (content <= 0) return {};
+  whisper::encode_frames(state_, feats_, n_frames, 0, content, opt_.transcribe, window_, cancel);
+  whisper::DecodeOptions d = opt_.transcribe.decode;
+  d.prefix = confirmed_;
+  // A partial never needs more than a generous 8 tokens per second of audio; this also stops the
+  // repetition loops a short audio context can cause.
+  d.max_new_tokens = std::min<int>(d.max_new_tokens, 8 + static_cast<int>(content * 8 / 100));
+  if (opt_.transcribe.condition_on_previous_text) d.previous = committed_tokens_;
+  return whisper::decode_greedy(state_, d, cancel);
+}
+
+std::optional<AsrResult> WhisperAsr::push(std::span<const float> pcm, const CancelToken& cancel) {
+  std::optional<AsrResult> result;
+  while (!pcm.empty()) {
+    const int64_t room = kCommitSamples - mel_.n_samples();
+    const auto take = static_cast<size_t>(std::clamp<int64_t>(room, 0, static_cast<int64_t>(pcm.size())));
+    if (take == 0) {
+      commit_window(cancel);
+      continue;
+    }
+    mel_.push(pcm.first(take));
+    pcm = pcm.subspan(take);
+    since_partial_ += static_cast<int64_t>(take);
+    total_samples_ += static_cast<int64_t>(take);
+  }
+  const int64_t interval = static_cast<int64_t>(opt_.partial_interval_ms) * kRate / 1000;
+  if (interval <= 0 || since_partial_ < interval) return result;
+  since_partial_ = 0;
+  whisper::DecodeResult r = decode_pending(cancel);
+  if (r.no_speech_prob > opt_.transcribe.no_speech_threshold) r.tokens.clear();  // silence so far
+  // Stable prefix: the longest common prefix of this and the previous hypothesis, cut back to a
+  // word boundary (a token that starts with a space begins a word); the hypothesis' last word is
+  // never confirmed, since more audio may still extend it.
+  std::vector<int32_t> hyp = confirmed_;
+  hyp.insert(hyp.end(), r.tokens.begin(), r.tokens.end());
+  size_t common = 0;
+  while (common < hyp.size() && common < last_hyp_.size() && hyp[common] == last_hyp_[common]) {
+    ++common;
+  }
+  if (common == hyp.size() && common > confirmed_.size()) --common;
+  while (common > confirmed_.size()) {
+    const std::string& b = model_->token_bytes(hyp[common]);
+    if (!b.empty() && b[0] == ' ') break;
+    --common;
+  }
+  if (common > confirmed_.size()) {
+    confirmed_.assign(hyp.begin(), hyp.begin() + static_cast<int64_t>(common));
+  }
+  last_hyp_ = std::move(hyp);
+  AsrResult out;
+  out.text = committed_text_ + whisper::tokens_to_text(*model_, last_hyp_);
+  out.stable = committed_text_ + whisper::tokens_to_text(*model_, confirmed_);
+  out.audio_seconds = static_cast<double>(total_samples_) / kRate;
+  result = std::move(out);
+  return result;
+}
+
+void WhisperAsr::commit_window(const CancelToken& cancel) {
+  const whisper::DecodeResult r = decode_pending(cancel);
+  const bool silent = r.no_speech_prob > opt_.transcribe.no_speech_threshold &&
+                      r.avg_logprob < opt_.transcribe.log_prob_threshold;
+  std::vector<int32_t> all = confirmed_;
+  if (!silent || !confirmed_.empty()) all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+  committed_text_ += whisper::tokens_to_text(*model_, all);
+  committed_tokens_.insert(committed_tokens_.end(), all.begin(), all.end());
+  const size_t keep = static_cast<size_t>(model_->hparams().n_text_ctx / 2 - 1);
+  if (committed_tokens_.size() > keep) {
+    committed_tokens_.erase(committed_tokens_.begin(),
+                            committed_tokens_.end() - static_cast<int64_t>(keep));
+  }
+  confirmed_.clear();
+  last_hyp_.clear();
+  mel_.reset();
+  since_partial_ = 0;
+}
+
+AsrResult WhisperAsr::finish(const CancelToken& cancel) {
+  AsrResult out;
+  out.audio_seconds = static_cast<double>(total_samples_) / kRate;
+  if (mel_.n_samples() > 0) commit_window(cancel);
+  out.text = committed_text_;
+  out.stable = committed_text_;
+  out.is_final = true;
+  reset();
+  return out;
+}
+
+}  // namespace duet::speech

@@ -1,0 +1,68 @@
+// Streaming speech recognition with Whisper: push 16 kHz mono PCM in chunks of any size; every
+// `partial_interval_ms` of new audio a partial hypothesis is decoded; finish() gives the final
+// text of the utterance and starts the next. The stable prefix is the words two consecutive
+// partials agree on (LocalAgreement-2); once stable, those tokens are fed to the decoder as a
+// forced prefix and never generated again. Audio beyond 30 s is committed window by window so
+// memory stays bounded. One WhisperAsr per stream; the WhisperModel is shared.
+// Must never block on anything but its own computation, and never drop confirmed text.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "audio/log_mel.hpp"
+#include "core/cancel.hpp"
+#include "models/whisper.hpp"
+#include "models/whisper_decode.hpp"
+
+namespace duet::speech {
+
+struct AsrOptions {
+  int partial_interval_ms = 300;  // audio between partial hypotheses; <= 0 disables partials
+  // Decoding as offline; with timestamps on (the default) confirmed tokens may include timestamp
+  // tokens, which keep the timestamp rules consistent and stop repetition loops.
+  whisper::TranscribeOptions transcribe;
+};
+
+struct AsrResult {
+  std::string text;       // the whole utterance so far (final: all of it)
+  std::string stable;     // prefix of text that will not change
+  bool is_final = false;
+  double audio_seconds = 0.0;  // audio of the utterance heard when this result was made
+};
+
+class WhisperAsr {
+ public:
+  WhisperAsr(std::shared_ptr<const whisper::WhisperModel> model, rt::ThreadPool* pool,
+             AsrOptions options = {});
+
+  // Appends samples (non-finite values count as 0). Returns a partial when one was due.
+  std::optional<AsrResult> push(std::span<const float> pcm, const CancelToken& cancel);
+  // Ends the utterance: decodes what is left and returns the final result; then resets.
+  AsrResult finish(const CancelToken& cancel);
+  // Drops the utterance in progress.
+  void reset();
+
+ private:
+  // Decodes the pending audio with the confirmed tokens as prefix; returns the generated tokens.
+  whisper::DecodeResult decode_pending(const CancelToken& cancel);
+  void commit_window(const CancelToken& cancel);
+  std::string text_of(const std::vector<int32_t>& generated) const;
+
+  std::shared_ptr<const whisper::WhisperModel> model_;
+  AsrOptions opt_;
+  whisper::WhisperState state_;
+  audio::LogMel mel_;
+  std::vector<float> feats_, window_;
+  std::string committed_text_;           // text of earlier 30 s windows of this utterance
+  std::vector<int32_t> committed_tokens_;  // their tokens (decoder conditioning)
+  std::vector<int32_t> confirmed_;       // stable tokens of the current window (forced prefix)
+  std::vector<int32_t> last_hyp_;        // confirmed_ + the previous partial's generated tokens
+  int64_t since_partial_ = 0;            // samples since the last partial
+  int64_t total_samples_ = 0;            // samples of the utterance (all windows)
+};
+
+}  // namespace duet::speech

@@ -1,0 +1,176 @@
+"""Duet's LLM runtime against llama.cpp (llama-cpp-python, built from source) on the same GGUF
+files, for the real SmolLM2 (llama) and Gemma 3 models and tiny random-weight llama, qwen2, qwen3
+and gemma3 models made by tools/make_tiny_llm.py in several weight types.
+
+llama.cpp greedily continues each prompt for 32 tokens. Both engines then read the prompt plus
+that continuation in one batch, and llama.cpp reads it twice, with its plain and its
+flash-attention paths; the difference between those two (the spread) is how far two correct
+implementations of the same model drift apart through F16/int8 rounding. At every step Duet must
+  - stay within twice the spread of llama.cpp's plain-path logits (plus 0.1), and
+  - pick a token that llama.cpp rates no further below its best than the spread (a near-tie).
+The first position, where no attention mixing happens, must agree to 0.05 (for the quantized
+real models it agrees bit for bit: Duet rounds activations, F16 attention operands, RoPE angles
+and the GELU table as llama.cpp does). A wrong op, layout or hyperparameter moves logits by many
+units. The number of prompts whose free-running greedy output is identical is printed. (The
+issue's stricter goal, identical greedy output with 1e-2 ties, needs bit-exact attention and is
+not met yet.)"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import BUILD, ROOT
+
+llama_cpp = pytest.importorskip("llama_cpp")
+
+N_TOKENS = 32
+SPREAD_FACTOR = 2.0
+SPREAD_SLACK = 0.1
+FIRST_POSITION_TOL = 0.05
+
+PROMPTS = [
+    "The capital of France is",
+    "Once upon a time, in a small village by the sea,",
+    "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+    "Q: What is 12 times 7?\nA:",
+    "The three primary colors are",
+    "In 1969, the first humans landed on",
+    "Here is a list of fruits: apple, banana,",
+    "import numpy as np\n\nx = np.arange(10)\n",
+    "The weather today is sunny and warm, so we decided to",
+    "Photosynthesis is the process by which plants",
+    "My favourite emoji is 😀 because",
+    "Translate to French: Good morning, how are you?\nFrench:",
+    "The quick brown fox jumps over the lazy dog.",
+    "To make a cup of tea, first",
+    "<html>\n<body>\n<h1>",
+    "Water boils at 100 degrees Celsius, which is",
+    "The largest planet in our solar system is",
+    "Dear John,\n\nThank you for your letter.",
+    "1, 2, 3, 4, 5,",
+    "SELECT name, age FROM users WHERE",
+    "Breaking news: scientists have discovered",
+    "The meaning of life is",
+]
+
+REAL_MODELS = [("smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+               ("gemma3-270m", "gemma-3-270m-q4_k_m.gguf")]
+
+TINY_MODELS = [  # arch, matrix type, embedding type
+    ("llama", "Q4_0", "F16"),
+    ("qwen2", "Q5_1", "BF16"),
+    ("qwen3", "F16", "F32"),
+    ("gemma3", "Q8_0", "Q4_1"),
+]
+
+
+def llamacpp_greedy(path, prompts, add_bos):
+    """Prompt ids and llama.cpp's greedy continuation (plain attention path) for each prompt."""
+    model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, flash_attn=False,
+                            verbose=False)
+    n_vocab = model.n_vocab()
+    results = []
+    for text in prompts:
+        ids = model.tokenize(text.encode(), add_bos=add_bos, special=False)
+        model.reset()
+        model.eval(ids)
+        tokens = []
+        for _ in range(N_TOKENS):
+            row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(n_vocab,))
+            tokens.append(int(np.argmax(row)))
+            model.eval([tokens[-1]])
+        results.append((ids, tokens))
+    del model
+    return results
+
+
+def llamacpp_batch_logits(path, sequences, flash_attn):
+    """llama.cpp's logits at every position of each sequence, read in one batch."""
+    model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, flash_attn=flash_attn,
+                            logits_all=True, verbose=False)
+    out = []
+    for seq in sequences:
+        model.reset()
+        model.eval(seq)
+        out.append(np.array(model.scores[:len(seq)], dtype=np.float32))
+    del model
+    return out
+
+
+def duet_logits(path, ids):
+    out = BUILD / "tests" / f"logits-{os.getpid()}.bin"
+    proc = subprocess.run([str(BUILD / "tests" / "llm_logits"), str(path), str(out), *map(str, ids)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    data = np.fromfile(out, dtype=np.float32)
+    out.unlink()
+    return data.reshape(len(ids), -1)
+
+
+def compare(path, prompts, add_bos):
+    runs = llamacpp_greedy(path, prompts, add_bos)
+    sequences = [ids + tokens[:-1] for ids, tokens in runs]
+    plain = llamacpp_batch_logits(path, sequences, flash_attn=False)
+    flash = llamacpp_batch_logits(path, sequences, flash_attn=True)
+    identical = 0
+    for text, (ids, tokens), seq, ref, alt in zip(prompts, runs, sequences, plain, flash):
+        ours = duet_logits(path, seq)
+        first = len(ids) - 1
+        same = True
+        for step in range(N_TOKENS):
+            pos = first + step
+            spread = float(np.abs(ref[pos] - alt[pos]).max())
+            diff = float(np.abs(ours[pos] - ref[pos]).max())
+            assert diff <= SPREAD_FACTOR * spread + SPREAD_SLACK, (
+                f"{text!r} step {step}: logits differ by {diff:.3f}; llama.cpp's own spread {spread:.3f}")
+            chosen = int(np.argmax(ours[pos]))
+            gap = float(ref[pos].max() - ref[pos][chosen])
+            assert gap <= spread + SPREAD_SLACK, (
+                f"{text!r} step {step}: Duet picks {chosen}, {gap:.3f} below llama.cpp's choice "
+                f"{tokens[step]}; llama.cpp's own spread is {spread:.3f}")
+            same &= chosen == tokens[step]
+        identical += same
+    return identical
+
+
+def check_first_position(path, text, add_bos):
+    ids = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False).tokenize(
+        text.encode(), add_bos=add_bos, special=False)
+    ours = duet_logits(path, ids)[0]
+    theirs = llamacpp_batch_logits(path, [ids], flash_attn=False)[0][0]
+    np.testing.assert_allclose(ours, theirs, atol=FIRST_POSITION_TOL, rtol=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model,filename", REAL_MODELS)
+def test_real_model_greedy_matches_llamacpp(models_dir, model, filename):
+    path = models_dir / model / filename
+    if not path.exists():
+        pytest.skip(f"{path} not pulled")
+    add_bos = model.startswith("gemma")
+    check_first_position(path, PROMPTS[0], add_bos)
+    exact = compare(path, PROMPTS, add_bos)
+    print(f"{model}: {len(PROMPTS)} prompts x {N_TOKENS} tokens; identical greedy runs: {exact}")
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory, models_dir):
+    source = models_dir / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not source.exists():
+        pytest.skip("the tokenizer donor model is not pulled")
+    out = tmp_path_factory.mktemp("tiny")
+    for arch, mtype, etype in TINY_MODELS:
+        subprocess.run([sys.executable, str(ROOT / "tools" / "make_tiny_llm.py"), arch,
+                        str(out / f"{arch}.gguf"), "--tokenizer-from", str(source),
+                        "--matrix-type", mtype, "--embd-type", etype], check=True)
+    return out
+
+
+@pytest.mark.parametrize("arch,mtype,etype", TINY_MODELS)
+def test_tiny_random_model_greedy_matches_llamacpp(tiny_dir, arch, mtype, etype):
+    path = tiny_dir / f"{arch}.gguf"
+    check_first_position(path, PROMPTS[0], add_bos=False)
+    exact = compare(path, PROMPTS[:10], add_bos=False)
+    print(f"tiny {arch} ({mtype}/{etype}): identical greedy runs: {exact} of 10")

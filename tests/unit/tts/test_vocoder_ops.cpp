@@ -1,0 +1,132 @@
+// Vocoder ops against naive reference loops: transposed conv, blocked conv1d, depthwise conv,
+// leaky ReLU; and the duration predictor's spline outside its tails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "models/vits_compute.hpp"
+#include "runtime/vocoder_ops.hpp"
+
+namespace rt = duet::rt;
+
+namespace {
+
+std::vector<float> random_vec(size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g);
+  return v;
+}
+
+}  // namespace
+
+TEST(VocoderOps, ConvTransposeMatchesReference) {
+  const rt::ConvTranspose1dParams p{6, 4, 16, 8, 4};
+  const int64_t t_in = 9;
+  const auto x = random_vec(static_cast<size_t>(t_in * p.c_in), 1);
+  const auto w = random_vec(static_cast<size_t>(p.kernel * p.c_out * p.c_in), 2);  // [Cin][K][Cout]
+  const auto b = random_vec(static_cast<size_t>(p.c_out), 3);
+  const int64_t t_out = rt::conv_transpose1d_out_len(t_in, p);
+  ASSERT_EQ(t_out, t_in * p.stride);
+  std::vector<float> y(static_cast<size_t>(t_out * p.c_out));
+  rt::VocoderScratch s;
+  rt::conv_transpose1d(x.data(), t_in, w.data(), b.data(), p, y.data(), s, nullptr);
+  for (int64_t o = 0; o < t_out; ++o) {
+    for (int64_t co = 0; co < p.c_out; ++co) {
+      double ref = b[static_cast<size_t>(co)];
+      for (int64_t t = 0; t < t_in; ++t) {
+        const int64_t k = o + p.padding - t * p.stride;
+        if (k < 0 || k >= p.kernel) continue;
+        for (int64_t ci = 0; ci < p.c_in; ++ci) {
+          ref += x[static_cast<size_t>(t * p.c_in + ci)] * w[static_cast<size_t>((ci * p.kernel + k) * p.c_out + co)];
+        }
+      }
+      EXPECT_NEAR(y[static_cast<size_t>(o * p.c_out + co)], ref, 1e-4) << o << "," << co;
+    }
+  }
+}
+
+TEST(VocoderOps, BlockedConvMatchesOneShot) {
+  rt::Conv1dParams p;
+  p.c_in = 5;
+  p.c_out = 3;
+  p.kernel = 7;
+  p.dilation = 3;
+  p.pad_left = p.pad_right = 9;
+  const int64_t t = 50;
+  const auto x = random_vec(static_cast<size_t>(t * p.c_in), 4);
+  const auto w = random_vec(static_cast<size_t>(p.c_out * p.c_in * p.kernel), 5);
+  const auto b = random_vec(static_cast<size_t>(p.c_out), 6);
+  const auto view = rt::WeightView::of(rt::DType::F32, p.c_in * p.kernel, p.c_out, w.data());
+  const int64_t t_out = rt::conv1d_out_len(t, p);
+  std::vector<float> one(static_cast<size_t>(t_out * p.c_out)), blocked(one.size());
+  std::vector<float> cols(rt::conv1d_scratch_floats(t, p));
+  rt::conv1d(x.data(), t, view, b.data(), p, one.data(), cols, {}, nullptr);
+  rt::VocoderScratch s;
+  rt::conv1d_blocked(x.data(), t, view, b.data(), p, blocked.data(), s, nullptr, 7);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], blocked[i], 1e-5) << i;
+}
+
+TEST(VocoderOps, DirectConvMatchesIm2colConv) {
+  rt::Conv1dParams p;
+  p.c_in = 7;
+  p.c_out = 21;  // exercises the 16-, 8- and 1-channel paths
+  p.kernel = 5;
+  p.dilation = 2;
+  p.stride = 1;
+  p.pad_left = p.pad_right = 4;
+  const int64_t t = 23;  // not a multiple of the 6-step tile
+  const auto x = random_vec(static_cast<size_t>(t * p.c_in), 12);
+  const auto w = random_vec(static_cast<size_t>(p.c_out * p.c_in * p.kernel), 13);  // [Cout][Cin][K]
+  const auto b = random_vec(static_cast<size_t>(p.c_out), 14);
+  std::vector<float> wt(w.size());  // [K][Cin][Cout]
+  for (int64_t o = 0; o < p.c_out; ++o)
+    for (int64_t i = 0; i < p.c_in; ++i)
+      for (int64_t k = 0; k < p.kernel; ++k)
+        wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)] = w[static_cast<size_t>((o * p.c_in + i) * p.kernel + k)];
+  const int64_t t_out = rt::conv1d_out_len(t, p);
+  std::vector<float> ref(static_cast<size_t>(t_out * p.c_out)), got(ref.size());
+  std::vector<float> cols(rt::conv1d_scratch_floats(t, p));
+  rt::conv1d(x.data(), t, rt::WeightView::of(rt::DType::F32, p.c_in * p.kernel, p.c_out, w.data()),
+             b.data(), p, ref.data(), cols, {}, nullptr);
+  rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr);
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(ref[i], got[i], 1e-4) << i;
+}
+
+TEST(VocoderOps, DepthwiseAndLeakyRelu) {
+  const int64_t t = 12, c = 3, k = 3, d = 3;
+  const auto x = random_vec(static_cast<size_t>(t * c), 7);
+  const auto w = random_vec(static_cast<size_t>(k * c), 8);
+  std::vector<float> y(x.size());
+  rt::depthwise_conv1d_same(x.data(), t, c, w.data(), nullptr, k, d, y.data());
+  for (int64_t i = 0; i < t; ++i) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double ref = 0;
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t s = i + (j - 1) * d;
+        if (s >= 0 && s < t) ref += w[static_cast<size_t>(j * c + ch)] * x[static_cast<size_t>(s * c + ch)];
+      }
+      EXPECT_NEAR(y[static_cast<size_t>(i * c + ch)], ref, 1e-5);
+    }
+  }
+  std::vector<float> v = {-2.0f, 0.0f, 3.0f};
+  rt::leaky_relu(v.data(), v.data(), 3, 0.1f);
+  EXPECT_FLOAT_EQ(v[0], -0.2f);
+  EXPECT_FLOAT_EQ(v[2], 3.0f);
+}
+
+TEST(VocoderOps, SplineIsIdentityOutsideTailsAndMonotonicInside) {
+  const auto uw = random_vec(10, 9), uh = random_vec(10, 10), ud = random_vec(9, 11);
+  EXPECT_FLOAT_EQ(duet::models::rq_spline_inverse(7.0f, uw.data(), uh.data(), ud.data(), 10, 5.0f), 7.0f);
+  EXPECT_FLOAT_EQ(duet::models::rq_spline_inverse(-6.0f, uw.data(), uh.data(), ud.data(), 10, 5.0f), -6.0f);
+  float prev = -5.0f;
+  for (float y = -4.99f; y < 5.0f; y += 0.05f) {
+    const float x = duet::models::rq_spline_inverse(y, uw.data(), uh.data(), ud.data(), 10, 5.0f);
+    EXPECT_GE(x, prev - 1e-5f);
+    EXPECT_LE(std::fabs(x), 5.0f + 1e-4f);
+    prev = x;
+  }
+}
