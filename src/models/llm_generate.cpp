@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "text/stop_strings.hpp"
 #include "text/stream_decoder.hpp"
+#include "text/unicode.hpp"
 
 namespace duet::models {
 
@@ -38,10 +39,15 @@ GenerateResult generate(LlmSession& session, std::span<const int32_t> prompt, co
   for (int32_t t : prompt) sampler.accept(t);
   text::StreamDecoder decoder(tokenizer);
   text::StopStrings stops(options.stop_strings);
+  // Pieces from StreamDecoder hold whole characters; bytes that are not UTF-8 at all (a model can
+  // emit stray byte tokens) become U+FFFD so consumers (TTS, JSON) always get valid text.
+  std::string clean;
   auto emit = [&](std::string_view piece) {
     if (piece.empty()) return;
-    result.text.append(piece);
-    if (on_text) on_text(piece);
+    clean.clear();
+    for (size_t at = 0; at < piece.size();) text::utf8_append(clean, text::utf8_decode_one(piece, at));
+    result.text.append(clean);
+    if (on_text) on_text(clean);
   };
 
   const auto t0 = clock::now();
@@ -85,7 +91,9 @@ GenerateResult generate(LlmSession& session, std::span<const int32_t> prompt, co
     }
   }
   if (result.reason != StopReason::StopString) {
-    const std::string rest = decoder.flush();
+    // A reply cut by the token limit can end inside a character: drop that incomplete tail.
+    std::string rest = decoder.flush();
+    rest.resize(text::utf8_complete_prefix(rest));
     auto r = stops.push(rest);
     emit(r.text);
     if (!r.stopped) emit(stops.flush());

@@ -86,12 +86,10 @@ struct Tile32 {
         ad[c] = h2f(ar[c][ib].d);
       }
       __m128 sa = _mm_setzero_ps();
-      if constexpr (!F::kSigned && C > 1) {
+      if constexpr (!F::kSigned) {
         auto s_of = [&](int c) { return c < C ? static_cast<short>(ar[c < C ? c : 0][ib].s) : short{0}; };
         sa = _mm_cvtph_ps(_mm_setr_epi16(s_of(0), s_of(1), s_of(2), s_of(3), 0, 0, 0, 0));
       }
-      __m128 ds0 = _mm_setzero_ps();  // [d, s] of token 0 (Q8_1 only)
-      if constexpr (!F::kSigned && C == 1) ds0 = _mm_cvtph_ps(_mm_cvtsi32_si128(load_u32(&ar[0][ib].d)));
       for (int r = 0; r < R; ++r) {
         const W& wb = wr[r][ib];
         const __m256i q = F::quants(wb);
@@ -102,15 +100,10 @@ struct Tile32 {
             const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, aq[c]));
             acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
           }
-        } else if constexpr (C == 1) {
-          // Decode: d and m of the weight and d and s of the activation are adjacent fp16 pairs,
-          // so one multiply gives [dw * da, mw * sa]; the min term goes into lane 0 of acc.
-          const __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128(load_u32(&wb.d)));
-          const __m128 prod = _mm_mul_ps(dm, ds0);
-          const __m256 p = _mm256_cvtepi32_ps(dot_us(q, aq[0]));
-          acc[r][0] = _mm256_fmadd_ps(p, _mm256_broadcastss_ps(prod), acc[r][0]);
-          acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_zextps128_ps256(_mm_insert_ps(prod, prod, 0x4e)));
         } else {
+          // Every tile width rounds the same way (separate min-term accumulator), so a token's
+          // result never depends on how many tokens share its tile: decoding a prompt in one
+          // batch or token by token gives identical logits.
           for (int c = 0; c < C; ++c) {
             const __m256 p = _mm256_cvtepi32_ps(dot_us(q, aq[c]));
             acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
