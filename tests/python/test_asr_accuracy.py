@@ -1,7 +1,8 @@
 """Whisper accuracy against the real peer, faster-whisper, with the same tiny.en weights (its
 CTranslate2 directory, float32 compute): word error rate (jiwer) on >= 30 utterances, the
 pocketsphinx-testdata human recordings plus espeak-ng sentences (no Piper voice yet). Duet decodes
-greedily, so the like-for-like peer run is beam_size=1; the peer's default (beam 5) is reported."""
+greedily, so the like-for-like peer run is beam_size=1 (the peer's default, beam 5, is compared in
+the closing notes: Duet has no beam search yet)."""
 import json
 import os
 import subprocess
@@ -93,6 +94,4 @@ def test_streaming_wer_within_one_point_of_faster_whisper(data, peer_greedy, due
             hyps.append(events[-1]["text"])
     w_duet, w_peer = wer(refs, hyps), wer(refs, peer_greedy)
     print(f"\nstreaming WER: duet {w_duet:.4f}, faster-whisper beam 1 {w_peer:.4f}")
-    # The issue's goal is 1 point; streaming is not there yet (confirmed prefixes from short audio
-    # can drop a first word, and a 2-word utterance can loop). This bound catches regressions.
-    assert w_duet <= w_peer + 0.03
+    assert w_duet <= w_peer + 0.01

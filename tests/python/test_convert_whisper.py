@@ -80,7 +80,6 @@ def run_duet(model: Path):
     if not a.ASR_DUMP.exists():
         pytest.skip(f"{a.ASR_DUMP} is not built")
     rng = np.random.default_rng(0)
-    audio = tmp = None
     audio = (0.1 * rng.standard_normal(16000)).astype(np.float32)
     tmp = model.parent / "noise.f32"
     audio.tofile(tmp)
