@@ -3,6 +3,7 @@
 // KV cache. Text streams to stdout; timing goes to stderr. Must never print partial UTF-8.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
