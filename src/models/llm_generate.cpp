@@ -28,12 +28,7 @@ GenerateResult generate(LlmSession& session, std::span<const int32_t> prompt, co
   const auto& tokenizer = session.model().tokenizer();
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());
-  const auto& hist = session.history();
-  while (result.reused_tokens < static_cast<int64_t>(std::min(hist.size(), prompt.size())) &&
-         hist[static_cast<size_t>(result.reused_tokens)] == prompt[static_cast<size_t>(result.reused_tokens)]) {
-    ++result.reused_tokens;
-  }
-  result.reused_tokens = std::min(result.reused_tokens, result.prompt_tokens - 1);
+  result.reused_tokens = std::min(session.common_prefix(prompt), result.prompt_tokens - 1);
 
   text::Sampler sampler(options.sampling, static_cast<size_t>(session.model().config().n_vocab));
   for (int32_t t : prompt) sampler.accept(t);

@@ -112,12 +112,16 @@ std::span<const float> LlmSession::logits_at(int64_t i) const {
 
 std::span<const float> LlmSession::sync(std::span<const int32_t> tokens, const CancelToken& cancel) {
   if (tokens.empty()) fail("LLM sync needs at least one token");
-  size_t common = 0;
-  while (common < history_.size() && common < tokens.size() && history_[common] == tokens[common]) ++common;
   // Re-run at least the last token so its logits are fresh.
-  if (common == tokens.size()) --common;
+  const auto common = static_cast<size_t>(std::min<int64_t>(common_prefix(tokens), static_cast<int64_t>(tokens.size()) - 1));
   truncate(static_cast<int64_t>(common));
   return decode(tokens.subspan(common), cancel);
+}
+
+int64_t LlmSession::common_prefix(std::span<const int32_t> tokens) const {
+  size_t n = 0;
+  while (n < history_.size() && n < tokens.size() && history_[n] == tokens[n]) ++n;
+  return static_cast<int64_t>(n);
 }
 
 void LlmSession::truncate(int64_t n) {

@@ -67,6 +67,8 @@ class LlmSession {
   // Makes the cache hold exactly `tokens`: keeps the longest common prefix with history(), rolls
   // back the rest, and decodes the new suffix (at least the last token, to yield logits).
   std::span<const float> sync(std::span<const int32_t> tokens, const CancelToken& cancel = {});
+  // How many leading tokens of `tokens` the cache already holds.
+  int64_t common_prefix(std::span<const int32_t> tokens) const;
   // Rolls the cache back to its first n tokens (n <= n_past()).
   void truncate(int64_t n);
 
