@@ -14,6 +14,7 @@ demo: setup build models
 	@mkdir -p out
 	$(DUET) say "Hello! I am Duet, a voice engine that runs entirely on this computer." -o out/demo.wav
 	@echo "demo: listen to $(CURDIR)/out/demo.wav"
+	DUET=$(DUET) scripts/demo-conversation.sh
 
 test: setup build models
 	scripts/run-tests.sh

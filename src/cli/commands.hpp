@@ -12,5 +12,9 @@ void add_models_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_llm_command(CLI::App& app);
 void add_transcribe_command(CLI::App& app);
+void add_listen_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
+void add_converse_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 
 }  // namespace duet::cli

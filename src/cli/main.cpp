@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   duet::cli::add_inspect_command(app);
   duet::cli::add_llm_command(app);
   duet::cli::add_transcribe_command(app);
+  duet::cli::add_listen_command(app);
+  duet::cli::add_serve_command(app);
+  duet::cli::add_converse_command(app);
+  duet::cli::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -72,6 +72,22 @@ std::optional<AsrResult> WhisperAsr::push(std::span<const float> pcm, const Canc
   }
   const int64_t interval = static_cast<int64_t>(opt_.partial_interval_ms) * kRate / 1000;
   if (interval <= 0 || since_partial_ < interval) return result;
+  return partial(cancel);
+}
+
+void WhisperAsr::append(std::span<const float> pcm, const CancelToken& cancel) {
+  const int saved = opt_.partial_interval_ms;
+  opt_.partial_interval_ms = 0;
+  try {
+    push(pcm, cancel);
+  } catch (...) {
+    opt_.partial_interval_ms = saved;
+    throw;
+  }
+  opt_.partial_interval_ms = saved;
+}
+
+AsrResult WhisperAsr::partial(const CancelToken& cancel) {
   since_partial_ = 0;
   whisper::DecodeResult r = decode_pending(cancel);
   if (r.no_speech_prob > opt_.transcribe.no_speech_threshold) r.tokens.clear();  // silence so far
@@ -98,8 +114,24 @@ std::optional<AsrResult> WhisperAsr::push(std::span<const float> pcm, const Canc
   out.text = committed_text_ + whisper::tokens_to_text(*model_, last_hyp_);
   out.stable = committed_text_ + whisper::tokens_to_text(*model_, confirmed_);
   out.audio_seconds = static_cast<double>(total_samples_) / kRate;
-  result = std::move(out);
-  return result;
+  return out;
+}
+
+AsrResult WhisperAsr::peek(const CancelToken& cancel) {
+  AsrResult out;
+  out.audio_seconds = static_cast<double>(total_samples_) / kRate;
+  out.text = committed_text_;
+  if (mel_.n_samples() > 0) {
+    const whisper::DecodeResult r = decode_pending(cancel);
+    const bool silent = r.no_speech_prob > opt_.transcribe.no_speech_threshold &&
+                        r.avg_logprob < opt_.transcribe.log_prob_threshold;
+    std::vector<int32_t> all = confirmed_;
+    if (!silent || !confirmed_.empty()) all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+    out.text += whisper::tokens_to_text(*model_, all);
+  }
+  out.stable = out.text;
+  out.is_final = true;
+  return out;
 }
 
 void WhisperAsr::commit_window(const CancelToken& cancel) {

@@ -41,6 +41,16 @@ class WhisperAsr {
 
   // Appends samples (non-finite values count as 0). Returns a partial when one was due.
   std::optional<AsrResult> push(std::span<const float> pcm, const CancelToken& cancel);
+  // Appends samples without decoding anything (the caller schedules partials itself).
+  void append(std::span<const float> pcm, const CancelToken& cancel);
+  // Decodes a partial hypothesis of the audio so far now (updating the stable prefix). After a
+  // Cancelled the recogniser is as before the call.
+  AsrResult partial(const CancelToken& cancel);
+  // The final text of the audio so far, as finish() would give it, without ending the utterance:
+  // more audio may follow (a speculative end of turn). After a Cancelled nothing changed.
+  AsrResult peek(const CancelToken& cancel);
+  // Samples of the current utterance appended so far.
+  int64_t samples() const { return total_samples_; }
   // Ends the utterance: decodes what is left and returns the final result; then resets.
   AsrResult finish(const CancelToken& cancel);
   // Drops the utterance in progress.

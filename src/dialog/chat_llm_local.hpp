@@ -1,0 +1,42 @@
+// The local LLM engine of a conversation: Duet's runtime over a shared LlmModel, with this
+// conversation's own KV cache. Each reply renders the conversation through the model's chat
+// template and syncs it into the cache, so the system prompt and earlier turns are computed once,
+// a new user turn prefills only its new tokens, and a speculative reply that was dropped is rolled
+// back simply by the next call (the cache keeps the common prefix and truncates the rest).
+// Must never be used from two threads at once.
+#pragma once
+
+#include <memory>
+
+#include "dialog/chat_llm.hpp"
+#include "models/llm_model.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace duet::dialog {
+
+class LocalChatLlm final : public ChatLlm {
+ public:
+  // n_ctx: the KV cache's positions; threads: compute threads (0 = all cores).
+  LocalChatLlm(std::shared_ptr<const models::LlmModel> model, int threads = 0, int64_t n_ctx = 2048);
+
+  std::string name() const override;
+  ReplyResult reply(std::span<const ChatMessage> messages, const ReplyOptions& options,
+                    const std::function<void(std::string_view)>& on_text,
+                    const CancelToken& cancel) override;
+  void prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) override;
+
+  // Tokens in the KV cache now (tests: the cache keeps earlier turns).
+  int64_t cached_tokens() const { return session_.n_past(); }
+
+ private:
+  // The prompt tokens for `messages`, ending with the assistant's generation prompt; the oldest
+  // turns are dropped (system prompt kept) when the conversation outgrows the cache.
+  std::vector<int32_t> prompt_tokens(std::span<const ChatMessage> messages, int max_reply) const;
+
+  std::shared_ptr<const models::LlmModel> model_;
+  rt::ThreadPool pool_;
+  models::LlmSession session_;
+  text::ChatTemplate template_;
+};
+
+}  // namespace duet::dialog

@@ -1,0 +1,351 @@
+// The hearing side of a session: echo cancellation against what Duet plays, endpointing, feeding
+// the recogniser (partials while the person speaks, a look at the transcript at the first pause),
+// and the turn decision: speculate at the pause, commit when the silence is long enough for what
+// was said, roll back when the person goes on. Runs on the controller thread only.
+// Must never block on recognition: the recogniser runs on its own worker.
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "dialog/session_impl.hpp"
+#include "dialog/turn_policy.hpp"
+
+namespace duet::dialog {
+namespace {
+
+constexpr int64_t kSamplesPerMs = kRate / 1000;
+// Audio between partial transcripts: each one encodes Whisper's whole context, so on 2 cores they
+// are kept rare enough to leave the answer's path its CPU.
+constexpr int64_t kPartialEvery = 1000 * kSamplesPerMs;
+constexpr int64_t kResumeAfter = 64 * kSamplesPerMs;    // speech after a look that means "goes on"
+constexpr size_t kMaxUtteranceAudio = 30 * kRate;
+
+}  // namespace
+
+void Session::Impl::apply_config() {
+  speech::EndpointerConfig ep;
+  ep.threshold = std::clamp(cfg.turn.threshold, 0.05f, 0.99f);
+  ep.release_threshold = std::max(0.02f, ep.threshold - 0.15f);
+  ep.prefix_padding_ms = std::max(0, cfg.turn.prefix_padding_ms);
+  ep.hangover_ms = cfg.turn.type == TurnDetection::Type::ServerVad
+                       ? std::max(0, cfg.turn.silence_duration_ms)
+                       : turn_waits(cfg.turn).short_ms;
+  if (cfg.cascade) ep.hangover_ms = cfg.cascade_silence_ms;
+  if (!endpointer) {
+    endpointer = std::make_unique<speech::Endpointer>(engine->new_vad(kRate), ep);
+  } else {
+    endpointer->set_config(ep);
+  }
+  if (cfg.voice != voice_name) {
+    voice_name = cfg.voice;
+    std::shared_ptr<Voice> fresh = engine->new_voice(cfg.voice);
+    // Swapped on the reply worker, between replies.
+    reply_worker.post([this, fresh]() mutable { voice = std::move(fresh); });
+  }
+}
+
+std::vector<float> Session::Impl::clean_input(std::span<const float> pcm) {
+  std::vector<float> out(pcm.begin(), pcm.end());
+  if (!cfg.echo_cancellation || !playout.attached()) return out;
+  if (!aec) {
+    aec = std::make_unique<audio::EchoCanceller>(audio::EchoCancellerConfig{.sample_rate = kRate});
+  }
+  const auto frame = static_cast<size_t>(aec->frame_samples());
+  aec_near.insert(aec_near.end(), pcm.begin(), pcm.end());
+  {
+    std::lock_guard lock(far_mu);
+    for (size_t i = 0; i < pcm.size(); ++i) {
+      if (far_end.empty()) {
+        aec_far.push_back(0.0f);
+      } else {
+        aec_far.push_back(far_end.front());
+        far_end.pop_front();
+      }
+    }
+  }
+  out.clear();
+  size_t done = 0;
+  aec_out.resize(frame);
+  while (aec_near.size() - done >= frame) {
+    aec->process(std::span<const float>(aec_near).subspan(done, frame),
+                 std::span<const float>(aec_far).subspan(done, frame), aec_out);
+    out.insert(out.end(), aec_out.begin(), aec_out.end());
+    done += frame;
+  }
+  aec_near.erase(aec_near.begin(), aec_near.begin() + static_cast<int64_t>(done));
+  aec_far.erase(aec_far.begin(), aec_far.begin() + static_cast<int64_t>(done));
+  return out;
+}
+
+void Session::Impl::on_input(std::vector<float> pcm) {
+  const std::vector<float> clean = clean_input(pcm);
+  if (clean.empty()) return;
+  recent.insert(recent.end(), clean.begin(), clean.end());
+  while (recent.size() > static_cast<size_t>(kRate)) recent.pop_front();
+  chunk_samples = static_cast<int64_t>(clean.size());
+  const auto events = endpointer->push(clean);
+  for (const auto& ev : events) {
+    if (ev.kind == speech::EndpointEvent::Kind::SpeechStarted) {
+      on_speech_started(ev.sample);
+    } else {
+      emit({.kind = FrameKind::SpeechStopped, .turn = utt.id, .time_ms = ev.sample / kSamplesPerMs});
+    }
+  }
+  const auto n = static_cast<int64_t>(clean.size());
+  if (utt.open) {
+    const size_t room = kMaxUtteranceAudio - std::min(kMaxUtteranceAudio, utt.audio.size());
+    utt.audio.insert(utt.audio.end(), clean.begin(), clean.begin() + static_cast<int64_t>(std::min(room, clean.size())));
+    if (cfg.transcribe_input || cfg.turn.create_response) {
+      asr_worker.post([this, chunk = clean, token = asr_cancel] { asr->append(chunk, token); });
+    }
+  } else {
+    // Background: audio that stayed outside speech for half a second (so the onset of speech,
+    // heard before the endpointer confirms it, is never taken for background).
+    background_pending.insert(background_pending.end(), clean.begin(), clean.end());
+    const size_t keep = kRate / 2;
+    if (background_pending.size() > 2 * keep) {
+      const auto n_old = static_cast<int64_t>(background_pending.size() - keep);
+      std::vector<float> old(background_pending.begin(), background_pending.begin() + n_old);
+      background_pending.erase(background_pending.begin(), background_pending.begin() + n_old);
+      feature_worker.post([this, old = std::move(old)] { features.observe_background(old); });
+    }
+  }
+  input_pos += n;
+  after_input(n);
+}
+
+void Session::Impl::on_speech_started(int64_t sample) {
+  if (utt.open) {
+    emit({.kind = FrameKind::SpeechStarted, .turn = utt.id, .time_ms = sample / kSamplesPerMs});
+    return;
+  }
+  background_pending.clear();
+  utt = Utterance{};
+  utt.open = true;
+  utt.id = next_utt_id++;
+  utt.start_sample = sample;
+  // Speech over an answer that is playing, or released and about to play: a barge-in if it lasts,
+  // a backchannel if it is short and reads like one.
+  utt.over_answer = answer_in_progress();
+  speech_over_answer = 0;
+  // Pre-roll: the audio from the padding before the start up to this chunk (which follows).
+  const int64_t recent_begin = input_pos + chunk_samples - static_cast<int64_t>(recent.size());
+  const int64_t from = std::max(recent_begin, sample - cfg.turn.prefix_padding_ms * kSamplesPerMs);
+  std::vector<float> pre;
+  for (int64_t pos = from; pos < input_pos; ++pos) pre.push_back(recent[static_cast<size_t>(pos - recent_begin)]);
+  utt.audio = pre;
+  asr_worker.post([this, pre = std::move(pre), token = asr_cancel] {
+    asr->reset();
+    asr->append(pre, token);
+  });
+  emit({.kind = FrameKind::SpeechStarted, .turn = utt.id, .time_ms = sample / kSamplesPerMs});
+}
+
+void Session::Impl::after_input(int64_t n) {
+  if (!utt.open) {
+    speech_over_answer = 0;
+    return;
+  }
+  const int silence = endpointer->silence_ms();
+  const bool speaking = endpointer->in_speech() && silence == 0;
+  if (speaking) {
+    utt.speech_end = input_pos;
+    utt.speech_run += n;
+    utt.since_partial += n;
+  }
+  // Barge-in: the person talks over Duet for long enough.
+  if (utt.over_answer && cfg.turn.interrupt_response && answer_in_progress()) {
+    if (speaking) speech_over_answer += n;
+    if (speech_over_answer >= static_cast<int64_t>(cfg.barge_in_ms) * kSamplesPerMs) {
+      barge_in();
+      utt.over_answer = false;  // from now on an ordinary turn
+    }
+  }
+  // The person went on after a look: the speculation (if any) is void.
+  if (speaking && (utt.look_pending || utt.look_done) && utt.speech_run >= kResumeAfter) {
+    if (reply && reply->speculative) {
+      drop_reply("cancelled");
+      ++utt.rollbacks;
+    }
+    utt.look_pending = false;
+    utt.look_done = false;
+  }
+  // Partial transcripts while the person speaks, unless the first sound of an answer is due.
+  // Nor while Duet speaks: its voice must stay ahead of playout (barge-in needs only the VAD).
+  const bool critical = (reply && !reply->playing && !reply->generation_done) || answer_audible();
+  if (speaking && cfg.transcribe_input && !cfg.cascade && !asr_busy && !critical &&
+      utt.since_partial >= kPartialEvery) {
+    utt.since_partial = 0;
+    asr_busy = true;
+    asr_worker.post([this, id = utt.id, token = asr_cancel] {
+      Frame f{.kind = FrameKind::TranscriptPartial, .epoch = id};
+      try {
+        const auto r = asr->partial(token);
+        f.turn = 1;
+        f.text = r.text;
+        f.detail = r.stable;
+      } catch (const Cancelled&) {
+      } catch (const Error&) {
+      }
+      f.time_ms = static_cast<int64_t>(now_ms());
+      post_event(std::move(f));
+    });
+  }
+  if (cfg.turn.type == TurnDetection::Type::None && !utt.commit_requested) return;
+  if (cfg.cascade) {
+    if (silence >= cfg.cascade_silence_ms && !utt.look_pending && !utt.look_done) request_look();
+    if (utt.look_done) commit_turn(false);
+    return;
+  }
+  const TurnWaits waits = turn_waits(cfg.turn);
+  if (silence >= waits.first_look_ms && !speaking && !utt.look_pending && !utt.look_done) {
+    request_look();
+  }
+  if (utt.look_done && (utt.commit_requested ||
+                        silence >= silence_to_end_turn(cfg.turn, utt.end_probability))) {
+    commit_turn(utt.commit_requested);
+  }
+}
+
+void Session::Impl::request_look() {
+  ++utt.look_seq;
+  utt.look_pending = true;
+  utt.look_done = false;
+  utt.text_ready = false;
+  utt.tone_ready = !cfg.annotate || utt.audio.empty();
+  utt.annotation.clear();
+  utt.speech_run = 0;
+  // The tone of the utterance, in parallel with its transcript.
+  if (!utt.tone_ready) {
+    feature_worker.post([this, id = utt.id, seq = utt.look_seq, pcm = utt.audio] {
+      std::string a;
+      try {
+        a = audio::annotation(features.analyze(pcm));
+      } catch (const std::exception&) {
+        // No annotation is better than no turn.
+      }
+      post_control([this, id, seq, a = std::move(a)]() mutable { on_tone(id, seq, std::move(a)); });
+    });
+  }
+  // Abandon a partial in flight: the look is on the path to the answer.
+  asr_cancel.cancel();
+  asr_cancel = CancelToken();
+  asr_worker.post([this, id = utt.id, seq = utt.look_seq, token = asr_cancel] {
+    Frame f{.kind = FrameKind::TranscriptFinal, .epoch = id, .turn = seq};
+    try {
+      f.text = asr->peek(token).text;
+    } catch (const Cancelled&) {
+      return;
+    } catch (const Error& e) {
+      f.detail = e.what();
+    }
+    f.time_ms = static_cast<int64_t>(now_ms());
+    post_event(std::move(f));
+  });
+}
+
+void Session::Impl::on_partial(const Frame& f) {
+  if (f.epoch == utt.id) asr_busy = false;
+  if (f.epoch != utt.id || f.turn == 0 || !utt.open) return;
+  emit({.kind = FrameKind::TranscriptPartial, .turn = utt.id, .time_ms = f.time_ms,
+        .text = f.text, .detail = f.detail});
+}
+
+void Session::Impl::on_look(const Frame& f) {
+  if (!utt.open || f.epoch != utt.id || f.turn != utt.look_seq || !utt.look_pending) return;
+  asr_busy = false;
+  if (!f.detail.empty()) {
+    emit({.kind = FrameKind::Error, .time_ms = f.time_ms,
+          .text = "transcription failed: " + f.detail, .detail = "transcription_failed"});
+  }
+  utt.look_text = f.text;
+  utt.text_ready = true;
+  finish_look();
+}
+
+void Session::Impl::on_tone(uint64_t utt_id, uint64_t seq, std::string annotation) {
+  if (!utt.open || utt_id != utt.id || seq != utt.look_seq || !utt.look_pending) return;
+  utt.annotation = std::move(annotation);
+  utt.tone_ready = true;
+  finish_look();
+}
+
+void Session::Impl::finish_look() {
+  if (!utt.text_ready || !utt.tone_ready) return;
+  utt.look_pending = false;
+  utt.look_done = true;
+  utt.end_probability = end_of_turn_probability(utt.look_text);
+  const std::string spoken = spoken_text(utt.look_text);
+  const bool backchannel = utt.over_answer && is_backchannel(spoken);
+  if (!spoken.empty() && !backchannel && cfg.speculative && !cfg.cascade &&
+      cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
+    const std::string content = user_content(spoken, utt.annotation);
+    if (!reply || !reply->speculative || reply->answers != content) {
+      if (!reply || reply->speculative) start_reply(true, content);
+    }
+  }
+  after_input(0);
+}
+
+void Session::Impl::commit_turn(bool manual) {
+  if (!utt.open) {
+    if (manual) {
+      emit({.kind = FrameKind::Error, .time_ms = static_cast<int64_t>(now_ms()),
+            .text = "no speech in the input audio buffer to commit; send audio first",
+            .detail = "input_audio_buffer_commit_empty"});
+    }
+    return;
+  }
+  if (!utt.look_done) {
+    if (manual) {
+      utt.commit_requested = true;
+      if (!utt.look_pending) request_look();
+    }
+    return;
+  }
+  const bool was_manual = manual || utt.commit_requested;
+  const std::string spoken = spoken_text(utt.look_text);
+  const bool backchannel = utt.over_answer && is_backchannel(spoken) && answer_in_progress();
+  if (spoken.empty() || backchannel) {
+    if (reply && reply->speculative) drop_reply("cancelled");
+    close_utterance();
+    return;
+  }
+  // An earlier answer still going ends here (reported with its own trace) before this turn's.
+  if (reply && !reply->speculative) cut_reply(heard_samples(*reply), false);
+  const std::string annotation = utt.annotation;
+  const uint64_t item = add_history("user", spoken, annotation);
+  const double now = now_ms();
+  emit({.kind = FrameKind::InputCommitted, .turn = item, .time_ms = static_cast<int64_t>(now)});
+  emit({.kind = FrameKind::TranscriptFinal, .turn = item, .time_ms = static_cast<int64_t>(now),
+        .text = spoken, .detail = annotation});
+  trace = TurnTrace{};
+  trace_open = true;
+  trace.mode = cfg.cascade ? "cascade" : "duplex";
+  trace.speech_start_ms = static_cast<double>(utt.start_sample) / kSamplesPerMs;
+  trace.speech_end_ms = static_cast<double>(utt.speech_end) / kSamplesPerMs;
+  trace.final_transcript_ms = now;
+  trace.transcript = spoken;
+  trace.annotation = annotation;
+  trace.rollbacks = utt.rollbacks;
+  const std::string content = user_content(spoken, annotation);
+  close_utterance();
+  if (was_manual || !cfg.turn.create_response) return;
+  if (reply && reply->speculative && reply->answers == content) {
+    release_reply();
+  } else {
+    if (reply && reply->speculative) ++trace.rollbacks;
+    start_reply(false, "");
+  }
+}
+
+void Session::Impl::close_utterance() {
+  utt = Utterance{};
+  speech_over_answer = 0;
+  asr_cancel.cancel();
+  asr_cancel = CancelToken();
+  asr_busy = false;
+  asr_worker.clear();
+  asr_worker.post([this] { asr->reset(); });
+}
+
+}  // namespace duet::dialog

@@ -1,0 +1,37 @@
+// The latency trace of one turn: when each stage reached its milestone, in ms since the session
+// started (the input timeline: push_audio() is fed in real time, so audio positions and the wall
+// clock agree). Emitted as a Trace frame (one JSON object) when the reply's first audio is out or
+// the turn ends, and appended as a JSON line by `duet converse --trace`. A milestone that did not
+// happen is absent (-1 here, missing in JSON). Must never be computed from anything but events
+// the session observed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace duet::dialog {
+
+struct TurnTrace {
+  uint64_t turn = 0;               // the reply's id
+  std::string mode = "duplex";     // "duplex" or "cascade"
+  double speech_start_ms = -1;     // the person's speech began (VAD)
+  double speech_end_ms = -1;       // the last frame of the person's speech ended (VAD)
+  double speculative_start_ms = -1;  // the transcript was looked at and a reply started early
+  double final_transcript_ms = -1;   // the turn was committed with its final transcript
+  double first_token_ms = -1;      // the LLM's first piece of text
+  double first_tts_chunk_ms = -1;  // the voice's first audio chunk was ready
+  double first_audio_ms = -1;      // the first sample of the answer went to the speaker
+  int rollbacks = 0;               // speculative replies dropped in this turn
+  bool interrupted = false;        // the person barged in
+  std::string transcript;          // what the person said
+  std::string annotation;          // tone/speaker/background
+  std::string reply;               // what Duet said (as heard, after any cut)
+  int64_t prompt_tokens = 0, reused_tokens = 0;
+
+  // first_audio_ms - speech_end_ms, or -1 when either is missing.
+  double voice_to_voice_ms() const;
+  // One JSON object, milestones rounded to 0.1 ms.
+  std::string to_json() const;
+};
+
+}  // namespace duet::dialog

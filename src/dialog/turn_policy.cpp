@@ -1,0 +1,167 @@
+// Turn-taking heuristics over transcripts. Must never depend on anything but its arguments.
+#include "dialog/turn_policy.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <vector>
+
+namespace duet::dialog {
+namespace {
+
+std::string lower_words_only(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '\'' || c == '-') {
+      out.push_back(static_cast<char>(std::tolower(u)));
+    } else {
+      out.push_back(' ');
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> words_of(std::string_view s) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : lower_words_only(s)) {
+    if (c == ' ') {
+      if (!cur.empty()) words.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) words.push_back(std::move(cur));
+  return words;
+}
+
+// Words after which a speaker usually goes on.
+constexpr std::array kTrailing = {
+    "and", "but", "or", "so", "because", "um", "uh", "erm", "er", "hmm", "the", "a", "an", "to",
+    "of", "with", "for", "if", "that", "then", "like", "my", "your", "is", "are", "was", "i",
+    "we", "you", "in", "on", "at", "about", "which", "when", "while", "also", "well", "just"};
+
+constexpr std::array kBackchannels = {
+    "mm-hm", "mhm", "mm", "hmm", "uh-huh", "yeah", "yes", "yep", "ok", "okay", "right", "sure",
+    "i see", "got it", "uh huh", "mm hmm", "oh", "ah", "cool", "nice", "yeah yeah", "alright"};
+
+bool contains(const auto& list, std::string_view w) {
+  return std::find(list.begin(), list.end(), w) != list.end();
+}
+
+}  // namespace
+
+std::string spoken_text(std::string_view transcript) {
+  std::string out;
+  int depth = 0;
+  for (size_t i = 0; i < transcript.size(); ++i) {
+    const char c = transcript[i];
+    if (c == '(' || c == '[' || c == '*') {
+      if (c == '*' && depth > 0) {
+        --depth;
+        continue;
+      }
+      ++depth;
+      continue;
+    }
+    if ((c == ')' || c == ']') && depth > 0) {
+      --depth;
+      continue;
+    }
+    // The musical note sign (U+266A, U+266B) Whisper writes for music.
+    if (static_cast<unsigned char>(c) == 0xE2 && i + 2 < transcript.size() &&
+        static_cast<unsigned char>(transcript[i + 1]) == 0x99 &&
+        (static_cast<unsigned char>(transcript[i + 2]) == 0xAA ||
+         static_cast<unsigned char>(transcript[i + 2]) == 0xAB)) {
+      i += 2;
+      continue;
+    }
+    if (depth == 0) out.push_back(c);
+  }
+  // Collapse blanks and trim.
+  std::string trimmed;
+  bool space = false;
+  for (char c : out) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !trimmed.empty();
+      continue;
+    }
+    if (space) trimmed.push_back(' ');
+    space = false;
+    trimmed.push_back(c);
+  }
+  // Nothing but punctuation is nothing said.
+  const bool any_word = std::any_of(trimmed.begin(), trimmed.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (static_cast<unsigned char>(c) & 0x80);
+  });
+  return any_word ? trimmed : std::string();
+}
+
+double end_of_turn_probability(std::string_view transcript) {
+  const std::string text = spoken_text(transcript);
+  if (text.empty()) return 0.0;
+  const auto words = words_of(text);
+  if (words.empty()) return 0.0;
+  // Last non-blank character.
+  char last = ' ';
+  for (auto it = text.rbegin(); it != text.rend(); ++it) {
+    if (!std::isspace(static_cast<unsigned char>(*it))) {
+      last = *it;
+      break;
+    }
+  }
+  const bool ellipsis = text.size() >= 3 && text.substr(text.size() - 3) == "...";
+  const bool trailing_word = contains(kTrailing, words.back());
+  if (ellipsis || trailing_word || last == ',' || last == '-') return 0.15;
+  if (last == '?') return 0.95;
+  if (last == '.' || last == '!') return words.size() >= 2 ? 0.85 : 0.7;
+  return 0.5;  // no punctuation: unsure
+}
+
+TurnWaits turn_waits(const TurnDetection& turn) {
+  TurnWaits w;
+  if (turn.type == TurnDetection::Type::ServerVad) {
+    const int s = std::max(0, turn.silence_duration_ms);
+    w.first_look_ms = std::min(s, 40);
+    w.short_ms = s;
+    w.long_ms = s;
+    return w;
+  }
+  // semantic_vad: eagerness sets how quickly a finished-looking turn is taken, and how long an
+  // unfinished one is waited for (the published maximum waits are 8 s, 4 s and 2 s).
+  if (turn.eagerness == "high") {
+    w = {32, 120, 1200};
+  } else if (turn.eagerness == "low") {
+    w = {120, 500, 3000};
+  } else {  // "medium" and "auto"
+    w = {40, 200, 1800};
+  }
+  return w;
+}
+
+int silence_to_end_turn(const TurnDetection& turn, double p) {
+  const TurnWaits w = turn_waits(turn);
+  if (p >= 0.8) return w.short_ms;
+  if (p <= 0.2) return w.long_ms;
+  // In between: interpolate on the probability.
+  const double t = (0.8 - p) / 0.6;
+  return static_cast<int>(w.short_ms + t * (w.long_ms - w.short_ms) * 0.5);
+}
+
+bool is_backchannel(std::string_view transcript) {
+  const auto words = words_of(spoken_text(transcript));
+  if (words.empty() || words.size() > 3) return false;
+  std::string joined;
+  for (const auto& w : words) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += w;
+  }
+  if (contains(kBackchannels, joined)) return true;
+  return std::all_of(words.begin(), words.end(), [](const std::string& w) {
+    return contains(kBackchannels, w);
+  });
+}
+
+}  // namespace duet::dialog

@@ -1,0 +1,39 @@
+// Turn-taking policy: decides how long a silence must last before the person's turn is over,
+// from the transcript's look (a finished question or sentence vs a trailing "and um...", "so...")
+// and the configured eagerness, and which utterances are not turns at all (noise tags such as
+// "(coughing)" or "[music]", empty text) or only backchannels ("mm-hm", "yeah") that must not
+// stop Duet. Pure functions of their inputs: must never keep state or look at the clock.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dialog/session.hpp"
+
+namespace duet::dialog {
+
+// Probability in [0, 1] that a turn with this transcript is complete: high after a finished
+// sentence or question, low after a conjunction, filler or a cut-off word.
+double end_of_turn_probability(std::string_view transcript);
+
+struct TurnWaits {
+  int first_look_ms = 0;  // silence after which the transcript is looked at (speculation starts)
+  int short_ms = 0;       // silence that ends a complete-looking turn
+  int long_ms = 0;        // silence that ends an incomplete-looking turn
+};
+
+// The waits for a turn-detection setting (server_vad: silence_duration_ms for both; semantic_vad:
+// from its eagerness).
+TurnWaits turn_waits(const TurnDetection& turn);
+
+// The silence that ends a turn whose transcript has end-of-turn probability p.
+int silence_to_end_turn(const TurnDetection& turn, double p);
+
+// The transcript with Whisper's non-speech tags ("(coughing)", "[MUSIC]", "*laughs*", "♪") and
+// surrounding blanks removed; "" when nothing was said.
+std::string spoken_text(std::string_view transcript);
+
+// True for short acknowledgements that do not claim the turn ("mm-hm", "yeah", "okay", "right").
+bool is_backchannel(std::string_view transcript);
+
+}  // namespace duet::dialog

@@ -1,0 +1,66 @@
+// Specification of the turn-taking policy: finished sentences end a turn quickly, trailing words
+// make Duet wait, noise tags are not speech, and backchannels do not claim the turn.
+#include <gtest/gtest.h>
+
+#include "dialog/turn_policy.hpp"
+
+namespace duet::dialog {
+namespace {
+
+TEST(TurnPolicy, AFinishedQuestionIsVeryLikelyTheEndOfTheTurn) {
+  EXPECT_GE(end_of_turn_probability("What is the capital of France?"), 0.9);
+  EXPECT_GE(end_of_turn_probability(" I would like a cup of tea."), 0.8);
+}
+
+TEST(TurnPolicy, ATrailingConjunctionOrFillerMeansThePersonGoesOn) {
+  EXPECT_LE(end_of_turn_probability("I want to go to the beach and"), 0.2);
+  EXPECT_LE(end_of_turn_probability("So, um..."), 0.2);
+  EXPECT_LE(end_of_turn_probability("I was thinking that,"), 0.2);
+  EXPECT_LE(end_of_turn_probability("I would like to go to the"), 0.2);
+}
+
+TEST(TurnPolicy, NothingSaidHasNoTurnAtAll) {
+  EXPECT_EQ(end_of_turn_probability(""), 0.0);
+  EXPECT_EQ(end_of_turn_probability(" (coughing)"), 0.0);
+}
+
+TEST(TurnPolicy, IncompleteTurnsWaitLongerThanCompleteOnes) {
+  TurnDetection semantic;
+  EXPECT_LT(silence_to_end_turn(semantic, 0.95), silence_to_end_turn(semantic, 0.5));
+  EXPECT_LT(silence_to_end_turn(semantic, 0.5), silence_to_end_turn(semantic, 0.1));
+  // Eagerness shifts both.
+  TurnDetection high = semantic, low = semantic;
+  high.eagerness = "high";
+  low.eagerness = "low";
+  EXPECT_LT(silence_to_end_turn(high, 0.95), silence_to_end_turn(low, 0.95));
+  EXPECT_LT(silence_to_end_turn(high, 0.1), silence_to_end_turn(low, 0.1));
+}
+
+TEST(TurnPolicy, ServerVadWaitsTheConfiguredSilenceWhateverWasSaid) {
+  TurnDetection server;
+  server.type = TurnDetection::Type::ServerVad;
+  server.silence_duration_ms = 700;
+  EXPECT_EQ(silence_to_end_turn(server, 0.95), 700);
+  EXPECT_EQ(silence_to_end_turn(server, 0.1), 700);
+}
+
+TEST(TurnPolicy, WhisperNoiseTagsAreRemovedFromTheTranscript) {
+  EXPECT_EQ(spoken_text(" [MUSIC]"), "");
+  EXPECT_EQ(spoken_text("(coughs) Hello there."), "Hello there.");
+  EXPECT_EQ(spoken_text("\xE2\x99\xAA \xE2\x99\xAA"), "");
+  EXPECT_EQ(spoken_text(" *laughs* okay  then "), "okay then");
+  EXPECT_EQ(spoken_text(" . . ."), "");
+}
+
+TEST(TurnPolicy, BackchannelsAreRecognisedButRealTurnsAreNot) {
+  EXPECT_TRUE(is_backchannel("Yeah."));
+  EXPECT_TRUE(is_backchannel(" Mm-hm."));
+  EXPECT_TRUE(is_backchannel("Okay, okay."));
+  EXPECT_TRUE(is_backchannel("Uh-huh"));
+  EXPECT_FALSE(is_backchannel("Yeah, but what about tomorrow?"));
+  EXPECT_FALSE(is_backchannel("Stop."));
+  EXPECT_FALSE(is_backchannel(""));
+}
+
+}  // namespace
+}  // namespace duet::dialog
