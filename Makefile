@@ -37,6 +37,9 @@ test-asan: setup
 	  -DDUET_WERROR=$(WERROR)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) -L unit --output-on-failure -j $(JOBS)
+	# The server under AddressSanitizer: 200+ malformed, oversize and abandoned requests.
+	ASAN_OPTIONS=detect_leaks=1 DUET_BUILD_DIR=$(CURDIR)/$(ASAN_BUILD) .venv/bin/python -m pytest -q \
+	  tests/python/test_serve_bad_input.py
 
 format:
 	find src tests bench tools -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

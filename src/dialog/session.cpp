@@ -208,7 +208,7 @@ void Session::update(const SessionConfig& config) {
   });
 }
 
-const SessionConfig& Session::config() const {
+SessionConfig Session::config() const {
   std::lock_guard lock(impl_->mu);
   return impl_->config;
 }

@@ -107,7 +107,7 @@ class Session {
   bool responding() const;
 
   void update(const SessionConfig& config);
-  const SessionConfig& config() const;
+  SessionConfig config() const;  // a copy: update() may run concurrently
 
   // Manual turn control (turn detection "none", or a client's commands).
   void commit_input();

@@ -4,7 +4,8 @@ import re
 from conftest import run_duet
 
 SUBCOMMANDS = [["say"], ["models"], ["models", "list"], ["models", "pull"], ["models", "verify"],
-               ["models", "path"], ["llm"], ["inspect"], ["transcribe"]]
+               ["models", "path"], ["llm"], ["inspect"], ["transcribe"], ["listen"], ["converse"],
+               ["chat"], ["serve"]]
 
 
 def test_version_prints_the_project_version(duet_bin):
@@ -14,7 +15,8 @@ def test_version_prints_the_project_version(duet_bin):
 
 def test_top_level_help_lists_the_subcommands(duet_bin):
     out = run_duet(duet_bin, "--help").stdout
-    for name in ("say", "models", "llm", "inspect", "transcribe"):
+    for name in ("say", "models", "llm", "inspect", "transcribe", "listen", "converse", "chat",
+                 "serve"):
         assert name in out
 
 

@@ -159,3 +159,17 @@ def test_a_backchannel_while_duet_speaks_does_not_stop_it(duet_bin, tmp_path):
     assert not of_type(events, "interrupt"), [e["type"] for e in events]
     assert traces and not traces[0]["interrupted"]
     assert len(of_type(events, "response_started")) == 1
+
+
+def test_with_an_open_speaker_duet_does_not_hear_itself(duet_bin, tmp_path):
+    """Full duplex with echo: Duet's own voice comes back into the microphone 80 ms later at half
+    level; echo cancellation keeps it from being taken for the person (no barge-in, no turn)."""
+    script = (Script().silence(1.0)
+              .say("Tell me about the moon.", voice="en-us+m3")
+              .silence(10.0))
+    events, traces, duet, rate = converse(duet_bin, tmp_path, script, "--echo-ms", "80",
+                                          "--echo-gain", "0.5", "--max-tokens", "40", name="echo")
+    assert audible_spans(duet, rate), "Duet never answered"
+    assert len(of_type(events, "speech_started")) == 1, [e["type"] for e in events]
+    assert not of_type(events, "interrupt")
+    assert len(traces) == 1 and not traces[0]["interrupted"], traces
