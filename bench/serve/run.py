@@ -21,7 +21,6 @@ import asyncio
 import base64
 import datetime as dt
 import json
-import math
 import os
 import sys
 import threading

@@ -81,7 +81,8 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
 }
 
 std::unique_ptr<ChatLlm> Engine::new_chat_llm() const {
-  if (llm_) return std::make_unique<LocalChatLlm>(llm_, threads_);
+  // 1024 positions hold a voice conversation of some twenty exchanges (older ones are dropped).
+  if (llm_) return std::make_unique<LocalChatLlm>(llm_, threads_, 1024);
   return std::make_unique<RemoteChatLlm>(options_.remote_url, options_.remote_model,
                                          options_.remote_key);
 }

@@ -110,6 +110,7 @@ void Session::Impl::on_input(std::vector<float> pcm) {
     }
   }
   input_pos += n;
+  wall_minus_input_ms = now_ms() - static_cast<double>(input_pos) / kSamplesPerMs;
   after_input(n);
 }
 
@@ -321,8 +322,9 @@ void Session::Impl::commit_turn(bool manual) {
   trace = TurnTrace{};
   trace_open = true;
   trace.mode = cfg.cascade ? "cascade" : "duplex";
-  trace.speech_start_ms = static_cast<double>(utt.start_sample) / kSamplesPerMs;
-  trace.speech_end_ms = static_cast<double>(utt.speech_end) / kSamplesPerMs;
+  // On the session clock: when those samples arrived (a client may start streaming late).
+  trace.speech_start_ms = static_cast<double>(utt.start_sample) / kSamplesPerMs + wall_minus_input_ms;
+  trace.speech_end_ms = static_cast<double>(utt.speech_end) / kSamplesPerMs + wall_minus_input_ms;
   trace.final_transcript_ms = now;
   trace.transcript = spoken;
   trace.annotation = annotation;

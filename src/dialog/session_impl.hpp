@@ -109,6 +109,9 @@ struct Session::Impl {
   std::deque<float> recent;                     // the last second of input (pre-roll)
   int64_t input_pos = 0;                        // samples of input processed
   int64_t chunk_samples = 0;                    // size of the chunk being processed
+  // Wall clock minus input timeline (ms) when the latest chunk was processed: maps audio positions
+  // to the session clock for the trace, whenever the client started streaming.
+  double wall_minus_input_ms = 0.0;
   Utterance utt;
   uint64_t next_utt_id = 1;
   uint64_t next_item_id = 1;

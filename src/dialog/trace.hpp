@@ -1,6 +1,6 @@
 // The latency trace of one turn: when each stage reached its milestone, in ms since the session
-// started (the input timeline: push_audio() is fed in real time, so audio positions and the wall
-// clock agree). Emitted as a Trace frame (one JSON object) when the reply's first audio is out or
+// started on the wall clock (audio positions are mapped to when their samples arrived, so a client
+// that starts streaming late does not inflate the figures). Emitted as a Trace frame (one JSON object) when the reply's first audio is out or
 // the turn ends, and appended as a JSON line by `duet converse --trace`. A milestone that did not
 // happen is absent (-1 here, missing in JSON). Must never be computed from anything but events
 // the session observed.
