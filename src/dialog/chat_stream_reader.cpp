@@ -34,6 +34,11 @@ void ChatStreamReader::on_event(const SseEvent& event) {
     fail("the LLM server reported an error in the stream: {}", openai::error_message(event.data));
   }
   const openai::StreamChunk chunk = openai::parse_stream_chunk(event.data);
+  absorb(chunk);
+  if (chunk.finish_reason) finish_reason_ = chunk.finish_reason;
+}
+
+void ChatStreamReader::absorb(const openai::StreamChunk& chunk) {
   if (chunk.usage) {
     have_usage_ = true;
     prompt_tokens_ = chunk.usage->prompt_tokens;
@@ -43,20 +48,11 @@ void ChatStreamReader::on_event(const SseEvent& event) {
     ++pieces_;
     take(chunk.content);
   }
-  if (chunk.finish_reason) finish_reason_ = chunk.finish_reason;
 }
 
 void ChatStreamReader::feed_completion(std::string_view body) {
   const openai::StreamChunk chunk = openai::parse_completion(body);
-  if (chunk.usage) {
-    have_usage_ = true;
-    prompt_tokens_ = chunk.usage->prompt_tokens;
-    usage_tokens_ = chunk.usage->completion_tokens;
-  }
-  if (!chunk.content.empty()) {
-    ++pieces_;
-    take(chunk.content);
-  }
+  absorb(chunk);
   finish_reason_ = chunk.finish_reason.value_or("stop");
   done_ = true;
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dialog/chat_llm.hpp"
+#include "dialog/openai_chat.hpp"
 #include "dialog/sse_parser.hpp"
 
 namespace duet::dialog {
@@ -50,6 +51,8 @@ class ChatStreamReader {
 
  private:
   void take(std::string_view content);
+  // Takes a chunk's usage and content (text goes to take()).
+  void absorb(const openai::StreamChunk& chunk);
   void on_event(const SseEvent& event);
 
   std::function<void(std::string_view)> on_text_;

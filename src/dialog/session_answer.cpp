@@ -290,9 +290,14 @@ void Session::Impl::finish_reply_if_done() {
 
 void Session::Impl::barge_in() {
   if (!reply) return;
-  emit({.kind = FrameKind::Interrupt, .epoch = reply->id, .turn = reply->id,
-        .time_ms = static_cast<int64_t>(now_ms())});
-  cut_reply(heard_samples(*reply), true);
+  // An answer not heard yet is simply withdrawn (the person went on talking); only one that was
+  // sounding is interrupted.
+  const bool sounding = playout.attached() ? reply->playing : reply->first_emit_ms >= 0;
+  if (sounding) {
+    emit({.kind = FrameKind::Interrupt, .epoch = reply->id, .turn = reply->id,
+          .time_ms = static_cast<int64_t>(now_ms())});
+  }
+  cut_reply(heard_samples(*reply), sounding);
 }
 
 void Session::Impl::cut_reply(int64_t heard, bool interrupted) {

@@ -1,6 +1,7 @@
 """Builds the person's side of a scripted conversation: espeak-ng speech in voices other than
 Duet's own, silences, noise, coughs and music, with the exact start and end time of every part,
-so tests and bench/latency know when the person truly stopped speaking."""
+so tests and bench/latency know when the person truly stopped speaking. Must never use Duet's own
+voice for the person, nor report a part's time other than where its samples really are."""
 from __future__ import annotations
 
 import subprocess

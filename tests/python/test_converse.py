@@ -138,8 +138,9 @@ def test_speaking_over_duet_stops_it_within_100_ms_and_cuts_the_history(duet_bin
     assert first_done and first_done[0]["text"] == truncated[0]["text"]
     story = traces[0]
     assert story["interrupted"] and story["reply"] == truncated[0]["text"]
-    # ... and the interrupting question is answered.
-    assert len(traces) == 2 and "plus" in traces[1]["transcript"].lower(), traces
+    # ... and the interrupting question is answered (its pause after "Stop, stop." may make that
+    # a turn of its own, whose answer is withdrawn unheard when the person goes on).
+    assert "plus" in traces[-1]["transcript"].lower() and traces[-1]["reply"].strip(), traces
 
 
 def test_a_backchannel_while_duet_speaks_does_not_stop_it(duet_bin, tmp_path):
