@@ -18,12 +18,9 @@ float percentile(std::vector<float> values, float q) {
 
 float semitones(float hz) { return 12.0f * std::log2(hz / 100.0f); }
 
-}  // namespace
-
-PitchSummary summarize_pitch(std::vector<float>& f0, double frame_seconds) {
-  PitchSummary s;
-  const int n = static_cast<int>(f0.size());
-  // Drop voiced runs shorter than three frames (clicks, noise bursts).
+// Calls fn(begin, end) for each run of voiced frames (f0 > 0) in f0[0, n), in order.
+template <typename Fn>
+void for_each_voiced_run(std::span<const float> f0, int n, Fn&& fn) {
   for (int t = 0; t < n;) {
     if (!(f0[t] > 0)) {
       ++t;
@@ -31,9 +28,20 @@ PitchSummary summarize_pitch(std::vector<float>& f0, double frame_seconds) {
     }
     int end = t;
     while (end < n && f0[end] > 0) ++end;
-    if (end - t < 3) std::fill(f0.begin() + t, f0.begin() + end, 0.0f);
+    fn(t, end);
     t = end;
   }
+}
+
+}  // namespace
+
+PitchSummary summarize_pitch(std::vector<float>& f0, double frame_seconds) {
+  PitchSummary s;
+  const int n = static_cast<int>(f0.size());
+  // Drop voiced runs shorter than three frames (clicks, noise bursts).
+  for_each_voiced_run(f0, n, [&](int t, int end) {
+    if (end - t < 3) std::fill(f0.begin() + t, f0.begin() + end, 0.0f);
+  });
   std::vector<float> voiced;
   for (float v : f0) {
     if (v > 0) voiced.push_back(v);
@@ -182,13 +190,7 @@ int count_hesitations(const SpectralFrames& f, std::span<const float> f0) {
   const int n = std::min(f.n_frames, static_cast<int>(f0.size()));
   const int min_len = static_cast<int>(0.4 / f.seconds(1));
   int found = 0;
-  for (int t = 0; t < n;) {
-    if (!(f0[t] > 0)) {
-      ++t;
-      continue;
-    }
-    int end = t;
-    while (end < n && f0[end] > 0) ++end;
+  for_each_voiced_run(f0, n, [&](int t, int end) {
     if (end - t >= min_len) {
       // Slide a min_len window over the run; one flat, steady window makes a hesitation.
       for (int a = t; a + min_len <= end; a += min_len / 4) {
@@ -212,8 +214,7 @@ int count_hesitations(const SpectralFrames& f, std::span<const float> f0) {
         }
       }
     }
-    t = end;
-  }
+  });
   return found;
 }
 
