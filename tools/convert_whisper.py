@@ -240,8 +240,75 @@ def hf_to_pt_names(sd: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+_TORCH_STORAGES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64,
+                   "BFloat16Storage": np.uint16, "LongStorage": np.int64, "IntStorage": np.int32,
+                   "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
+                   "BoolStorage": np.bool_}
+
+
+class _StorageType:
+    def __init__(self, name: str):
+        self.name = name
+        self.dtype = _TORCH_STORAGES[name]
+
+
+def read_torch_zip(path: Path) -> dict:
+    """A torch.save() zip checkpoint without torch: ARCHIVE/data.pkl is a pickle whose tensors are
+    torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...) calls over persistent
+    storages ('storage', torch.XStorage, key, location, numel) held in ARCHIVE/data/KEY. Only
+    those globals (and OrderedDict) are accepted; tensors come back as float32/int numpy arrays."""
+    import collections
+    import pickle
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        pkls = [n for n in zf.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
+        if len(pkls) != 1:
+            raise ValueError(f"{path}: not a torch zip checkpoint (no single data.pkl)")
+        prefix = pkls[0][: -len("data.pkl")]
+
+        def rebuild(storage, offset, size, stride, *_rest):
+            arr, is_bf16 = storage
+            n = int(np.prod(size)) if len(size) else 1
+            if n == 0:
+                out = np.zeros(size, arr.dtype)
+            else:
+                out = np.lib.stride_tricks.as_strided(
+                    arr[offset:], shape=tuple(size), strides=tuple(s * arr.itemsize for s in stride)).copy()
+            if is_bf16:
+                out = (out.astype(np.uint32) << 16).view(np.float32)
+            return out
+
+        class Unpickler(pickle.Unpickler):
+            def find_class(self, module, name):
+                if module == "torch._utils" and name == "_rebuild_tensor_v2":
+                    return rebuild
+                if module == "torch" and name in _TORCH_STORAGES:
+                    return _StorageType(name)
+                if module == "collections" and name == "OrderedDict":
+                    return collections.OrderedDict
+                raise pickle.UnpicklingError(f"{path}: refusing to load global {module}.{name}")
+
+            def persistent_load(self, pid):
+                if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+                    raise pickle.UnpicklingError(f"{path}: unexpected persistent id {pid!r}")
+                _, stype, key, _location, numel = pid
+                raw = zf.read(f"{prefix}data/{key}")
+                arr = np.frombuffer(raw, dtype=np.dtype(stype.dtype).newbyteorder("<"), count=numel)
+                return arr, stype.name == "BFloat16Storage"
+
+        with zf.open(pkls[0]) as f:
+            return Unpickler(f).load()
+
+
 def load_pt(path: Path):
-    import torch  # only needed for .pt input
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        ck = read_torch_zip(path)  # the format of every openai-whisper checkpoint; no torch needed
+        sd = {k: np.asarray(v, dtype=np.float32) for k, v in ck["model_state_dict"].items()}
+        return sd, dict(ck["dims"])
+    import torch  # legacy (pre-zip) torch.save format only
 
     ck = torch.load(str(path), map_location="cpu", weights_only=True)
     sd = {k: val.float().numpy() for k, val in ck["model_state_dict"].items()}

@@ -1,8 +1,10 @@
 // Benchmark of the audio front end's CPU cost: thread CPU time per second of 16 kHz audio for
 // the echo canceller (AEC + NS), each detector (WebRTC, energy, and Silero when built with it and
 // its model is pulled), the endpointer over them, the whole chain, and the paralinguistic
-// feature analyzer when it is built in. The audio is a conversation scene: a person's speech
-// (pocketsphinx-testdata when installed, espeak-ng otherwise) with an espeak echo of Duet.
+// feature analyzer when it is built in (driven as a session drives it: once per utterance the
+// endpointer finds after echo cancellation, plus the background between). The audio is a
+// conversation scene: a person's speech (pocketsphinx-testdata when installed, espeak-ng
+// otherwise) with an espeak echo of Duet.
 // Prints one line per stage and a JSON summary. Must never assert on timings.
 //
 //   bench_frontend [--seconds N] [--runs N]
@@ -14,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -128,6 +131,67 @@ void run_endpointer(std::unique_ptr<duet::speech::VoiceActivity> vad,
   if (events == static_cast<size_t>(-1)) std::puts("");
 }
 
+#ifdef DUET_BENCH_VOICE_FEATURES
+// The microphone after echo cancellation and the utterances the endpointer found in it, as
+// [audio_start, heard_until): from the pre-roll to where the stop event came (after the hangover),
+// which is the audio a session holds when it analyzes the turn.
+struct HeardTurns {
+  std::vector<float> audio;
+  std::vector<std::pair<size_t, size_t>> turns;
+  double speech_seconds() const {
+    size_t n = 0;
+    for (const auto& [from, to] : turns) n += to - from;
+    return static_cast<double>(n) / kRate;
+  }
+};
+
+HeardTurns hear_turns(const Scene& s) {
+  HeardTurns h;
+  run_canceller(s, [&](std::span<const float> f) {
+    h.audio.insert(h.audio.end(), f.begin(), f.end());
+  });
+  duet::speech::Endpointer ep(std::make_unique<duet::speech::WebrtcVad>(kRate, 2));
+  for (size_t i = 0; i + 320 <= h.audio.size(); i += 320) {
+    for (const auto& ev : ep.push(std::span(h.audio).subspan(i, 320))) {
+      if (ev.kind == duet::speech::EndpointEvent::Kind::SpeechStopped) {
+        h.turns.emplace_back(static_cast<size_t>(ev.audio_start), i + 320);
+      }
+    }
+  }
+  return h;
+}
+
+// The analyzer as a session drives it (session_hearing.cpp): one analysis of each utterance's
+// whole audio when the turn is looked at, and the audio outside utterances handed over as
+// background once it has stayed outside speech for half a second, in the 20 ms chunks it arrives.
+void run_features(const HeardTurns& h) {
+  duet::audio::VoiceFeatureAnalyzer analyzer(kRate);
+  const size_t chunk = 320, keep = kRate / 2;
+  std::vector<float> pending;
+  size_t next_turn = 0, annotated = 0;
+  for (size_t i = 0; i + chunk <= h.audio.size(); i += chunk) {
+    const bool in_turn = next_turn < h.turns.size() && i + chunk > h.turns[next_turn].first;
+    if (in_turn) {
+      pending.clear();
+      if (i + chunk >= h.turns[next_turn].second) {
+        const auto [from, to] = h.turns[next_turn++];
+        annotated += duet::audio::annotation(
+            analyzer.analyze(std::span(h.audio).subspan(from, to - from))).size();
+      }
+      continue;
+    }
+    pending.insert(pending.end(), h.audio.begin() + static_cast<std::ptrdiff_t>(i),
+                   h.audio.begin() + static_cast<std::ptrdiff_t>(i + chunk));
+    if (pending.size() > 2 * keep) {
+      const auto n_old = static_cast<std::ptrdiff_t>(pending.size() - keep);
+      analyzer.observe_background(std::span(pending).first(static_cast<size_t>(n_old)));
+      pending.erase(pending.begin(), pending.begin() + n_old);
+    }
+  }
+  if (annotated == static_cast<size_t>(-1)) std::puts("");
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,16 +244,10 @@ int main(int argc, char** argv) {
     }
 #endif
 #ifdef DUET_BENCH_VOICE_FEATURES
-    stages.push_back({"voice_features", [](const Scene& s) {
-                        // One analysis per 4 s "utterance" plus the background between them.
-                        duet::audio::VoiceFeatureAnalyzer analyzer(kRate);
-                        const size_t utt = 4 * kRate;
-                        for (size_t i = 0; i + utt <= s.near.size(); i += utt + kRate / 2) {
-                          analyzer.analyze(std::span(s.near).subspan(i, utt));
-                          const size_t bg = std::min<size_t>(kRate / 2, s.near.size() - i - utt);
-                          analyzer.observe_background(std::span(s.near).subspan(i + utt, bg));
-                        }
-                      }});
+    const HeardTurns heard = hear_turns(scene);
+    std::printf("voice_features: %zu utterances (%.1f s) found by AEC + WebRTC endpointer\n",
+                heard.turns.size(), heard.speech_seconds());
+    stages.push_back({"voice_features", [&heard](const Scene&) { run_features(heard); }});
 #endif
     std::string json = fmt::format("{{\"audio_seconds\":{:.1f},\"cpu_ms_per_audio_s\":{{", seconds);
     double heaviest_chain = 0.0, features = 0.0;

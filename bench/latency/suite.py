@@ -134,6 +134,24 @@ class Conversation:
             self._put(np.zeros(int(gap_s * RATE), np.float32), pos)
         return self
 
+    def say(self, tid: str, words, voice: str, wpm: int, pitch: int, tags: list, note: str = "",
+            **turn_args) -> "Conversation":
+        """A turn in one espeak-ng voice: `words` is the text, or a list of texts and pauses."""
+        pieces = [w if isinstance(w, float) else es(w, voice, wpm, pitch)
+                  for w in ([words] if isinstance(words, str) else words)]
+        return self.turn(tid, pieces, f"espeak {voice} {wpm}wpm p{pitch}{note}", tags, **turn_args)
+
+    def piper_says(self, tid: str, text: str, speed: int, pitch: int, duet: Path, tags: list,
+                   note: str = "") -> "Conversation":
+        """A turn in the Piper voice, resynthesised at `speed` and `pitch`."""
+        return self.turn(tid, [(text, piper(text, speed, pitch, duet))],
+                         f"piper {speed}wpm p{pitch}{note}", tags)
+
+    @property
+    def last_end_s(self) -> float:
+        """Where the last turn's speech ends."""
+        return self.turns[-1]["end_s"]
+
     def other(self, kind: str, text: str, samples: np.ndarray, at_s: float) -> "Conversation":
         at = int(at_s * RATE)
         self._put(samples, at)
@@ -163,40 +181,40 @@ def es(text: str, voice: str, wpm: int, pitch: int) -> tuple:
     return text, trim(ca.espeak(text, voice=voice, wpm=wpm, pitch=pitch))
 
 
+def opening(name: str) -> Conversation:
+    """A conversation that starts with a second of silence."""
+    return Conversation(name).pause(1.0)
+
+
 def basics(duet: Path) -> Conversation:
     """The short conversation (also `run.py --short`): espeak-ng and altered Piper, 3 turns."""
-    c = Conversation("basics").pause(1.0)
-    c.turn("q-short", [es("What is the capital of France?", "en-us+f3", 175, 65)],
-           "espeak en-us+f3 175wpm p65", ["question", "short"])
-    c.turn("s-piper", [("I just got back from a long walk by the river.",
-                        piper("I just got back from a long walk by the river.", 235, 80, duet))],
-           "piper 235wpm p80", ["statement", "short"])
-    c.turn("q-long", [es("Could you tell me what I should pack for a weekend camping trip in the "
-                         "mountains if the forecast says it will rain?", "en-gb+m3", 150, 40)],
-           "espeak en-gb+m3 150wpm p40", ["question", "long"])
+    c = opening("basics")
+    c.say("q-short", "What is the capital of France?", "en-us+f3", 175, 65, ["question", "short"])
+    c.piper_says("s-piper", "I just got back from a long walk by the river.", 235, 80, duet,
+                 ["statement", "short"])
+    c.say("q-long", "Could you tell me what I should pack for a weekend camping trip in the "
+                    "mountains if the forecast says it will rain?", "en-gb+m3", 150, 40,
+          ["question", "long"])
     return c
 
 
 def disfluent(duet: Path) -> Conversation:
     """Hesitations and a self-correction: pauses inside sentences that must not end the turn."""
-    c = Conversation("disfluent").pause(1.0)
-    c.turn("hesitation", [es("I would like to bake", "en-us+m7", 160, 45), 0.6,
-                          es("a chocolate cake for my sister.", "en-us+m7", 160, 45)],
-           "espeak en-us+m7 160wpm p45", ["statement", "hesitation"])
-    c.turn("self-correction", [es("Remind me to call the dentist at seven,", "en+f2", 170, 70), 0.35,
-                               es("no, sorry, at eight tomorrow morning.", "en+f2", 170, 70)],
-           "espeak en+f2 170wpm p70", ["statement", "self-correction"])
-    c.turn("hesitation-q", [es("How long does it take to", "en-gb-scotland", 150, 35), 0.5,
-                            es("boil an egg?", "en-gb-scotland", 150, 35)],
-           "espeak en-gb-scotland 150wpm p35", ["question", "hesitation"])
-    c.turn("q-fast", [es("Is it going to be cold tonight?", "en-us+f4", 230, 60)],
-           "espeak en-us+f4 230wpm p60", ["question", "short"])
+    c = opening("disfluent")
+    c.say("hesitation", ["I would like to bake", 0.6, "a chocolate cake for my sister."],
+          "en-us+m7", 160, 45, ["statement", "hesitation"])
+    c.say("self-correction", ["Remind me to call the dentist at seven,", 0.35,
+                              "no, sorry, at eight tomorrow morning."],
+          "en+f2", 170, 70, ["statement", "self-correction"])
+    c.say("hesitation-q", ["How long does it take to", 0.5, "boil an egg?"],
+          "en-gb-scotland", 150, 35, ["question", "hesitation"])
+    c.say("q-fast", "Is it going to be cold tonight?", "en-us+f4", 230, 60, ["question", "short"])
     return c
 
 
 def piper_voices(duet: Path) -> Conversation:
     """The Piper voice far from Duet's natural rate and pitch (fast and high, slow and low)."""
-    c = Conversation("piper").pause(1.0)
+    c = opening("piper")
     lines = [("q-fast-high", "What is a good name for a small gray cat?", 240, 85, ["question", "short"]),
              ("s-slow-low", "My brother is moving to Canada next month for a new job.", 120, 20,
               ["statement", "long"]),
@@ -204,43 +222,42 @@ def piper_voices(duet: Path) -> Conversation:
              ("s-fast-low", "I think I left my umbrella on the train this morning.", 245, 25,
               ["statement", "short"])]
     for tid, text, speed, pitch, tags in lines:
-        c.turn(tid, [(text, piper(text, speed, pitch, duet))], f"piper {speed}wpm p{pitch}", tags)
+        c.piper_says(tid, text, speed, pitch, duet, tags)
     return c
 
 
 def recordings(duet: Path) -> Conversation:
     """Real people, recorded: pocketsphinx-testdata (transcripts from the files alongside)."""
-    c = Conversation("recordings").pause(1.0)
-    c.turn("goforward", [recording("goforward.raw", "go forward ten meters")],
-           "recording goforward.raw", ["statement", "short", "recorded"])
-    c.turn("cards-005", [recording("cards/005.wav", "eight of spades four of clubs seven of hearts")],
-           "recording cards/005.wav", ["statement", "long", "recorded"])
-    c.turn("austen-0880", [recording("librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
-                                     "he was not an ill-disposed young man")],
-           "recording librivox 0880", ["statement", "short", "recorded"])
-    c.turn("austen-0930", [recording("librivox/sense_and_sensibility_01_austen_64kb-0930.wav",
-                                     "he might even have been made amiable himself")],
-           "recording librivox 0930", ["statement", "short", "recorded"])
+    c = opening("recordings")
+    austen = "librivox/sense_and_sensibility_01_austen_64kb-{}.wav"
+    clips = [("goforward", "goforward.raw", "go forward ten meters", "goforward.raw", "short"),
+             ("cards-005", "cards/005.wav", "eight of spades four of clubs seven of hearts",
+              "cards/005.wav", "long"),
+             ("austen-0880", austen.format("0880"), "he was not an ill-disposed young man",
+              "librivox 0880", "short"),
+             ("austen-0930", austen.format("0930"), "he might even have been made amiable himself",
+              "librivox 0930", "short")]
+    for tid, name, text, label, length in clips:
+        c.turn(tid, [recording(name, text)], f"recording {label}", ["statement", length, "recorded"])
     return c
 
 
 def noisy(duet: Path) -> Conversation:
     """Speech under background noise and music, and a cough after a turn (not speech)."""
-    c = Conversation("noisy").pause(1.0)
-    c.turn("q-noise", [es("Can you recommend a book for a long flight?", "en-us+m4", 165, 50)],
-           "espeak en-us+m4 165wpm p50 + noise", ["question", "noise"])
-    c.turn("s-noise", [("It has been raining all week and the basement is wet.",
-                        piper("It has been raining all week and the basement is wet.", 230, 75, duet))],
-           "piper 230wpm p75 + noise", ["statement", "noise"])
+    c = opening("noisy")
+    c.say("q-noise", "Can you recommend a book for a long flight?", "en-us+m4", 165, 50,
+          ["question", "noise"], note=" + noise")
+    c.piper_says("s-noise", "It has been raining all week and the basement is wet.", 230, 75, duet,
+                 ["statement", "noise"], note=" + noise")
     music_from = c.duration_s
-    c.turn("q-music", [es("What song should I play at a birthday party?", "en+f5", 160, 60)],
-           "espeak en+f5 160wpm p60 + music", ["question", "music"], gap_s=0.0)
-    end = c.turns[-1]["end_s"]
+    c.say("q-music", "What song should I play at a birthday party?", "en+f5", 160, 60,
+          ["question", "music"], note=" + music", gap_s=0.0)
+    end = c.last_end_s
     c.pause(GAP_S)
     c.under(ca.music(end + 0.5 - music_from, level=0.08, seed=3), music_from)  # music stops after
-    c.turn("q-cough", [es("Do you know any good soup recipes?", "en-gb+m2", 155, 40)],
-           "espeak en-gb+m2 155wpm p40, cough after", ["question", "cough"], gap_s=0.0)
-    c.other("cough", "", ca.cough(seed=5), c.turns[-1]["end_s"] + 0.15)
+    c.say("q-cough", "Do you know any good soup recipes?", "en-gb+m2", 155, 40,
+          ["question", "cough"], note=", cough after", gap_s=0.0)
+    c.other("cough", "", ca.cough(seed=5), c.last_end_s + 0.15)
     c.pause(GAP_S)
     c.under(ca.noise(c.duration_s, level=0.01, seed=7), 0.0)  # a noise bed under everything
     return c
@@ -251,17 +268,16 @@ def overlap(duet: Path) -> Conversation:
 
     The answer's start differs between modes, so the overlaps are placed where either mode is
     usually talking; run.py reports whether Duet was audible when each overlap began."""
-    c = Conversation("overlap").pause(1.0)
-    c.turn("q-story", [es("Tell me something interesting about octopuses.", "en-us+m1", 165, 55)],
-           "espeak en-us+m1 165wpm p55", ["question", "short"], gap_s=0.0)
-    end = c.turns[-1]["end_s"]
+    c = opening("overlap")
+    c.say("q-story", "Tell me something interesting about octopuses.", "en-us+m1", 165, 55,
+          ["question", "short"], gap_s=0.0)
+    end = c.last_end_s
     c.pause(GAP_S)
     c.other("backchannel", "yeah", es("yeah", "en-us+m1", 165, 55)[1], end + 3.5)
-    c.turn("q-long-answer", [es("Explain how a rainbow forms.", "en+f3", 170, 65)],
-           "espeak en+f3 170wpm p65", ["question", "short"], gap_s=0.0)
-    end = c.turns[-1]["end_s"]
-    c.turn("barge-in", [es("Wait, stop. Actually, what about a double rainbow?", "en-us+m3", 185, 50)],
-           "espeak en-us+m3 185wpm p50", ["question", "barge-in"], barge_in=True, at_s=end + 5.0)
+    c.say("q-long-answer", "Explain how a rainbow forms.", "en+f3", 170, 65, ["question", "short"],
+          gap_s=0.0)
+    c.say("barge-in", "Wait, stop. Actually, what about a double rainbow?", "en-us+m3", 185, 50,
+          ["question", "barge-in"], barge_in=True, at_s=c.last_end_s + 5.0)
     return c
 
 

@@ -1,8 +1,10 @@
 // Runtime benchmarks: matmul throughput (GFLOP/s and weight GB/s) for Q4_1, Q4_K, Q6_K, Q8_0, Q5_0 and
 // F16 weights at the shapes of 135M-270M models, decode (1 token) and prefill (64 tokens), 1 and 2
 // threads (weights rotate through enough copies to exceed the caches, as a real forward pass does);
-// the cost of one empty ThreadPool::parallel_for; decode attention over a long F16 cache. Must
-// never assert on timings: numbers are for people.
+// the cost of one empty ThreadPool::parallel_for; decode attention over a long F16 cache; and the
+// Whisper tiny encoder's GEMM shapes (float weights, 500-1000 tokens) through the tile kernels
+// (matmul_tiles, the old path) and the packed GEMM (matmul) in the same run. Must never assert on
+// timings: numbers are for people.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -45,13 +47,18 @@ Fixture make_fixture(DType type, int64_t n_in, int64_t n_out, int64_t n_tokens) 
   return f;
 }
 
-void bench(benchmark::State& state, DType type, int64_t n_in, int64_t n_out, int64_t n_tokens, int threads) {
+void bench(benchmark::State& state, DType type, int64_t n_in, int64_t n_out, int64_t n_tokens, int threads,
+           bool tiles_only) {
   Fixture f = make_fixture(type, n_in, n_out, n_tokens);
   ThreadPool pool(threads);
   size_t i = 0;
   for (auto _ : state) {
     const WeightView w = WeightView::of(type, n_in, n_out, f.copies[i].data());
-    matmul(w, f.x.data(), n_tokens, f.y.data(), f.scratch, &pool);
+    if (tiles_only) {
+      matmul_tiles(w, f.x.data(), n_tokens, f.y.data(), f.scratch, &pool);
+    } else {
+      matmul(w, f.x.data(), n_tokens, f.y.data(), f.scratch, &pool);
+    }
     benchmark::DoNotOptimize(f.y.data());
     i = (i + 1) % f.copies.size();
   }
@@ -115,9 +122,30 @@ int main(int argc, char** argv) {
           const std::string name = std::string(dtype_name(type)) + "/" + std::to_string(s.n_in) + "x" +
                                    std::to_string(s.n_out) + "/tokens:" + std::to_string(tokens) +
                                    "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), bench, type, s.n_in, s.n_out, tokens, threads)
+          benchmark::RegisterBenchmark(name.c_str(), bench, type, s.n_in, s.n_out, tokens, threads, false)
               ->UseRealTime()
               ->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+  }
+  // Whisper tiny encoder: conv1 (80 mels x 3 taps -> 384, 1000 frames), conv2 (384 x 3 -> 384,
+  // 500 positions), q/k/v/o and cross k/v (384 -> 384), FFN up (384 -> 1536) and down (1536 -> 384).
+  struct Gemm {
+    int64_t n_in, n_out, n_tokens;
+  };
+  const Gemm encoder[] = {{240, 384, 1000}, {1152, 384, 500}, {384, 384, 500}, {384, 1536, 500}, {1536, 384, 500}};
+  for (DType type : {DType::F16, DType::F32, DType::BF16}) {
+    for (const Gemm& g : encoder) {
+      if (type != DType::F16 && g.n_out != 1536) continue;  // other float types: one shape
+      for (int threads : {1, 2}) {
+        for (bool tiles : {true, false}) {
+          const std::string name = "Encoder/" + std::string(dtype_name(type)) + "/" + std::to_string(g.n_in) + "x" +
+                                   std::to_string(g.n_out) + "/tokens:" + std::to_string(g.n_tokens) +
+                                   "/threads:" + std::to_string(threads) + (tiles ? "/tiles" : "/packed");
+          benchmark::RegisterBenchmark(name.c_str(), bench, type, g.n_in, g.n_out, g.n_tokens, threads, tiles)
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond);
         }
       }
     }

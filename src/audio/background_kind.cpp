@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace duet::audio {
@@ -40,25 +41,41 @@ void find_peaks(const float* p, int lo, int hi, std::vector<int>& peaks, std::ve
   }
 }
 
+// The frames' mean power (dB) and the level from which a frame carries sound (digital silence
+// inside the background is skipped).
+std::pair<float, float> level_and_active_db(const SpectralFrames& f) {
+  double mean_power = 0.0;
+  for (int t = 0; t < f.n_frames; ++t) mean_power += std::pow(10.0, f.level_db[t] / 10.0);
+  const float level = power_db(mean_power / std::max(f.n_frames, 1));
+  return {level, std::max(kQuietDbfs - 10.0f, level - 30.0f)};
+}
+
 }  // namespace
+
+std::vector<bool> sounding_frames(const SpectralFrames& f) {
+  std::vector<bool> out(std::max(f.n_frames, 0), false);
+  if (f.n_frames <= 0) return out;
+  const float active_db = level_and_active_db(f).second;
+  for (int t = 0; t < f.n_frames; ++t) out[t] = f.level_db[t] >= active_db;
+  return out;
+}
 
 BackgroundEstimate estimate_background(const SpectralFrames& f, std::span<const float> f0_hz) {
   BackgroundEstimate e;
   if (f.n_frames <= 0) return e;
-  double mean_power = 0.0;
-  for (int t = 0; t < f.n_frames; ++t) mean_power += std::pow(10.0, f.level_db[t] / 10.0);
-  e.level_dbfs = power_db(mean_power / f.n_frames);
+  const auto [level_dbfs, active_db] = level_and_active_db(f);
+  e.level_dbfs = level_dbfs;
   const int lo = std::max(1, static_cast<int>(100.0f / f.bin_hz()));
   const int hi = std::min(f.n_bins - 1, static_cast<int>(6000.0f / f.bin_hz()));
   if (hi - lo < 16) return e;
 
-  // Frames that carry sound (skip digital silence inside the background).
-  const float active_db = std::max(kQuietDbfs - 10.0f, e.level_dbfs - 30.0f);
   double flatness_sum = 0.0, flux_sum = 0.0, tonal_sum = 0.0;
   int active = 0, flux_frames = 0, peaks_total = 0, peaks_kept = 0, periodic = 0;
   std::vector<std::vector<int>> history(kPeakLag + 1);
   std::vector<float> tmp;
   std::vector<float> smoothed;
+  // The band in dB, of this frame and of the previous sounding one (for the flux).
+  std::vector<float> band_db(hi - lo), previous_db(hi - lo);
   for (int t = 0; t < f.n_frames; ++t) {
     const float* p = f.spectrum(t);
     std::vector<int>& peaks = history[t % (kPeakLag + 1)];
@@ -73,15 +90,13 @@ BackgroundEstimate estimate_background(const SpectralFrames& f, std::span<const 
       const double v = std::max(static_cast<double>(p[k]), 1e-14);
       log_sum += std::log(v);
       sum += v;
+      band_db[k - lo] = power_db(p[k]);
     }
     const double arith = sum / (hi - lo);
     flatness_sum += arith > 0 ? std::exp(log_sum / (hi - lo)) / arith : 0.0;
     if (t > 0 && f.level_db[t - 1] >= active_db) {
-      const float* q = f.spectrum(t - 1);
       double flux = 0.0;
-      for (int k = lo; k < hi; ++k) {
-        flux += std::max(0.0f, power_db(p[k]) - power_db(q[k]));
-      }
+      for (int k = 0; k < hi - lo; ++k) flux += std::max(0.0f, band_db[k] - previous_db[k]);
       flux_sum += flux / (hi - lo);
       ++flux_frames;
     }
@@ -102,6 +117,7 @@ BackgroundEstimate estimate_background(const SpectralFrames& f, std::span<const 
       }
     }
     smoothed.push_back(f.level_db[t]);
+    band_db.swap(previous_db);
   }
   if (active < 10) {
     if (e.level_dbfs >= kQuietDbfs) e.kind = BackgroundKind::SteadyNoise;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "audio/spectral_frames.hpp"
 #include "audio/voice_features.hpp"
@@ -21,6 +22,10 @@ struct BackgroundEstimate {
   float flux = 0;                   // mean positive spectral change between frames (dB per bin)
   float periodic_fraction = 0;      // share of sounding frames with a pitch (voices, notes)
 };
+
+// The frames the estimate reads: those within 30 dB of the frames' mean level (and not far below
+// the quiet level); the others (digital silence) are skipped, their pitch never read.
+std::vector<bool> sounding_frames(const SpectralFrames& frames);
 
 // All frames of `frames` are taken as background; f0_hz is their pitch track (0 = aperiodic).
 BackgroundEstimate estimate_background(const SpectralFrames& frames, std::span<const float> f0_hz);

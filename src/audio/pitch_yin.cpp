@@ -1,5 +1,6 @@
 // YIN pitch tracking per 10 ms frame; rates of 48 kHz and more are low-passed and decimated first
-// (to 24-48 kHz, ample for a 500 Hz ceiling). Must never read outside the signal:
+// (to 24-48 kHz, ample for a 500 Hz ceiling). The difference function is computed lazily, up to
+// the lag the threshold search settles on. Must never read outside the signal:
 // lags that would reach past either end see zeros.
 #include "audio/pitch_yin.hpp"
 
@@ -89,19 +90,29 @@ PitchTrack track_pitch(std::span<const float> clean, int sample_rate, int hop, i
       const int64_t j = start + static_cast<int64_t>(i);
       x[i] = (j >= 0 && j < n) ? signal[j] : 0.0f;
     }
-    // Cumulative mean normalised difference: d'(tau) = d(tau) * tau / sum_{k<=tau} d(k).
-    d[0] = 0.0;
+    // Cumulative mean normalised difference: d'(tau) = d(tau) * tau / sum_{k<=tau} d(k), computed
+    // only as far as the search reads it (a clear dip ends the search early; d' up to a lag never
+    // depends on later lags, so the result is the same as computing them all).
+    int done = 0;
     double running = 0.0;
-    for (int tau = 1; tau <= tau_max; ++tau) {
-      const double dt = difference(x.data(), tau, width);
-      running += dt;
-      d[tau] = running > 1e-20 ? dt * tau / running : 1.0;
-    }
+    const auto extend = [&](int upto) {
+      while (done < upto) {
+        ++done;
+        const double dt = difference(x.data(), done, width);
+        running += dt;
+        d[done] = running > 1e-20 ? dt * done / running : 1.0;
+      }
+    };
+    d[0] = 0.0;
     int best = -1;
     double best_value = 1.0;
     for (int tau = tau_min; tau < tau_max; ++tau) {
+      extend(tau);
       if (d[tau] < options.threshold) {
-        while (tau + 1 < tau_max && d[tau + 1] < d[tau]) ++tau;
+        for (; tau + 1 < tau_max; ++tau) {
+          extend(tau + 1);
+          if (!(d[tau + 1] < d[tau])) break;
+        }
         best = tau;
         best_value = d[tau];
         break;
@@ -110,11 +121,13 @@ PitchTrack track_pitch(std::span<const float> clean, int sample_rate, int hop, i
     if (best < 0) {
       // No dip under the threshold: accept the deepest one when it is still clearly periodic
       // (breathy or fast-changing voicing).
+      extend(tau_max);
       for (int tau = tau_min; tau < tau_max; ++tau) {
         if (d[tau] < best_value) best_value = d[tau], best = tau;
       }
       if (best < 0 || best_value >= options.fallback_threshold) continue;
     }
+    extend(std::min(best + 1, tau_max));
     // Parabolic interpolation around the dip.
     double lag = best;
     if (best > 1 && best < tau_max) {

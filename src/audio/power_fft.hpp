@@ -1,10 +1,10 @@
-// A small power-of-two FFT for short-time power spectra (the voice features' 10 ms frames):
-// iterative radix-2, bit-reversal and twiddle tables built once. Whisper's front end keeps its own
-// mixed-radix Fft (log_mel.hpp) because 400 is not a power of two.
+// A small power-of-two FFT for short-time power spectra (the voice features' 10 ms frames): the
+// real input is packed as n/2 complex values, transformed by an iterative radix-2 FFT and split
+// into the n/2 + 1 bins (half the work of a complex FFT of n); tables are built once. Whisper's
+// front end keeps its own mixed-radix Fft (log_mel.hpp) because 400 is not a power of two.
 // Must never allocate per transform, and never accept a length that is not a power of two.
 #pragma once
 
-#include <complex>
 #include <vector>
 
 namespace duet::audio {
@@ -18,9 +18,10 @@ class PowerFft {
 
  private:
   int n_ = 0;
-  std::vector<int> reversed_;                  // bit-reversed index of each position
-  std::vector<std::complex<double>> twiddle_;  // exp(-2 pi i k / n), k < n / 2
-  std::vector<std::complex<double>> work_;     // [n]
+  int half_ = 0;                      // n / 2: the length of the complex transform
+  std::vector<int> reversed_;         // [half] bit-reversed index of each position
+  std::vector<double> cos_, sin_;     // [half] cos and sin of -2 pi k / n
+  std::vector<double> re_, im_;       // [half] the complex transform's work space
 };
 
 }  // namespace duet::audio

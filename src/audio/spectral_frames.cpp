@@ -3,6 +3,7 @@
 #include "audio/spectral_frames.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 
@@ -69,11 +70,20 @@ std::vector<float> mel_filters(int sample_rate, int n_fft, int n_bins) {
 }  // namespace
 
 void mel_cepstrum(const float* mel_db, float* cepstrum) {
-  for (int c = 1; c <= kCepstra; ++c) {
-    double s = 0.0;
-    for (int m = 0; m < kMelBands; ++m) {
-      s += mel_db[m] * std::cos(std::numbers::pi * c * (m + 0.5) / kMelBands);
+  // The DCT-II basis, computed once (immutable afterwards).
+  static const std::array<double, kCepstra * kMelBands> basis = [] {
+    std::array<double, kCepstra * kMelBands> b{};
+    for (int c = 1; c <= kCepstra; ++c) {
+      for (int m = 0; m < kMelBands; ++m) {
+        b[(c - 1) * kMelBands + m] = std::cos(std::numbers::pi * c * (m + 0.5) / kMelBands);
+      }
     }
+    return b;
+  }();
+  for (int c = 1; c <= kCepstra; ++c) {
+    const double* row = basis.data() + (c - 1) * kMelBands;
+    double s = 0.0;
+    for (int m = 0; m < kMelBands; ++m) s += mel_db[m] * row[m];
     cepstrum[c - 1] = static_cast<float>(s * std::sqrt(2.0 / kMelBands));
   }
 }
@@ -115,6 +125,17 @@ SpectralFrames analyze_frames(std::span<const float> clean, int sample_rate) {
     window_power += window[i] * window[i];
   }
   const std::vector<float> filters = mel_filters(sample_rate, f.n_fft, f.n_bins);
+  // Each triangle's non-zero bins [first, last): the band sums skip the zeros.
+  std::vector<int> first(kMelBands, 0), last(kMelBands, 0);
+  for (int m = 0; m < kMelBands; ++m) {
+    const float* w = filters.data() + static_cast<size_t>(m) * f.n_bins;
+    int k = 0;
+    while (k < f.n_bins && w[k] == 0.0f) ++k;
+    first[m] = k;
+    for (int j = k; j < f.n_bins; ++j) {
+      if (w[j] != 0.0f) last[m] = j + 1;
+    }
+  }
   const auto vowel_lo = static_cast<int>(std::ceil(300.0 / f.bin_hz()));
   const auto vowel_hi = std::min(f.n_bins - 1, static_cast<int>(2500.0 / f.bin_hz()));
   PowerFft fft(f.n_fft);
@@ -141,7 +162,7 @@ SpectralFrames analyze_frames(std::span<const float> clean, int sample_rate) {
     for (int m = 0; m < kMelBands; ++m) {
       const float* w = filters.data() + static_cast<size_t>(m) * f.n_bins;
       double s = 0.0;
-      for (int k = 0; k < f.n_bins; ++k) s += static_cast<double>(w[k]) * p[k];
+      for (int k = first[m]; k < last[m]; ++k) s += static_cast<double>(w[k]) * p[k];
       mel[m] = power_db(s);
     }
     mel_cepstrum(mel, f.cepstrum.data() + static_cast<size_t>(t) * kCepstra);

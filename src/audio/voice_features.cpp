@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "audio/background_kind.hpp"
 #include "audio/pitch_yin.hpp"
@@ -61,6 +62,8 @@ VoiceFeatureAnalyzer::VoiceFeatureAnalyzer(int sample_rate) : sample_rate_(sampl
 }
 
 void VoiceFeatureAnalyzer::observe_background(std::span<const float> pcm) {
+  if (pcm.empty()) return;
+  background_cache_.valid = false;
   const auto keep = static_cast<size_t>(kBackgroundKeepSeconds * sample_rate_);
   if (pcm.size() >= keep) {
     background_.assign(pcm.end() - static_cast<std::ptrdiff_t>(keep), pcm.end());
@@ -74,7 +77,28 @@ void VoiceFeatureAnalyzer::observe_background(std::span<const float> pcm) {
   background_.insert(background_.end(), pcm.begin(), pcm.end());
 }
 
+const VoiceFeatureAnalyzer::BackgroundCache& VoiceFeatureAnalyzer::measured_background() {
+  if (background_cache_.valid) return background_cache_;
+  BackgroundCache c;
+  c.valid = true;
+  if (background_.size() >= static_cast<size_t>(kBackgroundMinSeconds * sample_rate_)) {
+    const std::vector<float> clean = clean_signal(background_, sample_rate_);
+    const SpectralFrames frames = analyze_frames(clean, sample_rate_);
+    // Pitch only where the estimate reads it.
+    const PitchTrack pitch = track_pitch(clean, sample_rate_, frames.hop, frames.n_frames,
+                                         sounding_frames(frames));
+    const BackgroundEstimate e = estimate_background(frames, pitch.f0_hz);
+    c.present = true;
+    c.level_dbfs = e.level_dbfs;
+    c.kind = e.kind;
+    c.noise_mel = mean_mel_power(frames);
+  }
+  background_cache_ = std::move(c);
+  return background_cache_;
+}
+
 void VoiceFeatureAnalyzer::reset() {
+  background_cache_ = {};
   background_.clear();
   voices_.clear();
   last_speaker_ = -1;
@@ -91,17 +115,12 @@ VoiceFeatures VoiceFeatureAnalyzer::analyze(std::span<const float> whole) {
   if (!utterance.empty()) out.clipped_fraction = static_cast<float>(clipped) / utterance.size();
 
   // The background heard between utterances, when there is enough of it.
-  bool have_background = false;
+  const BackgroundCache& heard = measured_background();
+  bool have_background = heard.present;
   BackgroundEstimate background;
-  std::vector<double> noise_mel;  // the background's mean mel power, for the voice statistics
-  if (background_.size() >= static_cast<size_t>(kBackgroundMinSeconds * sample_rate_)) {
-    const std::vector<float> clean = clean_signal(background_, sample_rate_);
-    const SpectralFrames frames = analyze_frames(clean, sample_rate_);
-    const PitchTrack pitch = track_pitch(clean, sample_rate_, frames.hop, frames.n_frames);
-    background = estimate_background(frames, pitch.f0_hz);
-    noise_mel = mean_mel_power(frames);
-    have_background = true;
-  }
+  background.level_dbfs = heard.level_dbfs;
+  background.kind = heard.kind;
+  std::vector<double> noise_mel = heard.noise_mel;  // for the voice statistics
 
   const std::vector<float> clean = clean_signal(utterance, sample_rate_);
   const SpectralFrames frames = analyze_frames(clean, sample_rate_);
@@ -166,13 +185,19 @@ VoiceFeatures VoiceFeatureAnalyzer::analyze(std::span<const float> whole) {
       count += quiet[t] ? 1 : 0;
     }
     if (count * frame_s >= 0.5) {
+      const SpectralFrames quiet_frames = select_frames(frames, quiet);
+      // Pitch only on the quiet frames the estimate reads.
+      const std::vector<bool> sounding = sounding_frames(quiet_frames);
+      std::vector<bool> read(frames.n_frames, false);
+      for (int t = 0, q = 0; t < frames.n_frames; ++t) {
+        if (quiet[t]) read[t] = sounding[q++];
+      }
       const PitchTrack quiet_pitch =
-          track_pitch(clean, sample_rate_, frames.hop, frames.n_frames, quiet);
+          track_pitch(clean, sample_rate_, frames.hop, frames.n_frames, read);
       std::vector<float> quiet_f0;
       for (int t = 0; t < frames.n_frames; ++t) {
         if (quiet[t]) quiet_f0.push_back(quiet_pitch.f0_hz[t]);
       }
-      const SpectralFrames quiet_frames = select_frames(frames, quiet);
       background = estimate_background(quiet_frames, quiet_f0);
       noise_mel = mean_mel_power(quiet_frames);
       have_background = true;

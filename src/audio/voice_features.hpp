@@ -49,8 +49,20 @@ class VoiceFeatureAnalyzer {
   void reset();
 
  private:
+  // The background's measures, kept until more background arrives (a turn looked at again
+  // after a pause inside it finds the same background).
+  struct BackgroundCache {
+    bool valid = false;
+    bool present = false;         // enough background was heard to measure it
+    float level_dbfs = -120;
+    BackgroundKind kind = BackgroundKind::Quiet;
+    std::vector<double> noise_mel;  // mean mel power, for the voice statistics
+  };
+  const BackgroundCache& measured_background();
+
   int sample_rate_;
   std::vector<float> background_;          // recent non-speech audio (bounded)
+  BackgroundCache background_cache_;
   std::vector<std::vector<float>> voices_;  // a statistics vector per speaker heard
   int last_speaker_ = -1;
 };

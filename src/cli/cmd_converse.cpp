@@ -22,6 +22,7 @@
 #include "audio/wav.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine_args.hpp"
+#include "cli/sampling_args.hpp"
 #include "core/error.hpp"
 #include "dialog/engine.hpp"
 #include "dialog/session.hpp"
@@ -45,9 +46,7 @@ struct ConverseRequest {
   int barge_in_ms = 400;
   int echo_ms = -1;
   float echo_gain = 0.3f;
-  float temperature = 0.0f;
-  int max_tokens = 80;
-  uint64_t seed = 1;
+  SamplingArgs sampling{.max_tokens = 80, .temperature = 0.0f, .top_p = 0.95f, .seed = 1};
   double max_tail_s = 30.0;
   bool quiet = false;
 };
@@ -82,9 +81,10 @@ void run_converse(const ConverseRequest& req) {
   config.speculative = !req.no_speculation;
   config.audio_output = !req.text_only;
   config.barge_in_ms = req.barge_in_ms;
-  config.reply.temperature = req.temperature;
-  config.reply.max_tokens = req.max_tokens;
-  config.reply.seed = req.seed;
+  config.reply.temperature = req.sampling.temperature;
+  config.reply.max_tokens = req.sampling.max_tokens;
+  config.reply.top_p = req.sampling.top_p;
+  config.reply.seed = req.sampling.seed;
   config.turn.eagerness = req.eagerness;
   config.turn.silence_duration_ms = req.silence_ms;
   if (req.turn == "server_vad") {
@@ -220,10 +220,7 @@ void add_converse_command(CLI::App& app) {
   cmd->add_option("--echo-ms", req->echo_ms,
                   "Simulate an open speaker: Duet's output returns to the microphone after this delay");
   cmd->add_option("--echo-gain", req->echo_gain, "Level of the simulated echo")->capture_default_str();
-  cmd->add_option("--temperature", req->temperature, "LLM sampling temperature (0: greedy)")
-      ->capture_default_str();
-  cmd->add_option("--max-tokens", req->max_tokens, "Longest answer in tokens")->capture_default_str();
-  cmd->add_option("--seed", req->seed, "Sampling seed")->capture_default_str();
+  add_sampling_options(cmd, req->sampling);
   cmd->add_option("--max-tail-s", req->max_tail_s, "Longest wait for answers after the input ends")
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", req->quiet, "Print nothing but errors");

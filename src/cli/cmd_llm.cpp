@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/llm_resolve.hpp"
+#include "cli/sampling_args.hpp"
 #include "core/error.hpp"
 #include "models/llm_generate.hpp"
 #include "text/chat_template.hpp"
@@ -20,13 +21,7 @@ struct LlmArgs {
   std::string model = "smollm2-135m-instruct";
   std::string prompt;
   std::string system;
-  int n_predict = 128;
-  float temperature = 0.8f;
-  int top_k = 40;
-  float top_p = 0.95f;
-  float min_p = 0.05f;
-  float repeat_penalty = 1.1f;
-  uint32_t seed = 0x5EED;
+  SamplingArgs sampling;  // the defaults of SamplingArgs are this command's
   int threads = 0;
   int64_t ctx = 2048;
   bool chat = false;
@@ -37,13 +32,13 @@ struct LlmArgs {
 models::GenerateOptions generate_options(const LlmArgs& a, const text::ChatTemplate* tmpl,
                                          const text::Tokenizer& tok) {
   models::GenerateOptions g;
-  g.max_tokens = a.n_predict;
-  g.sampling.temperature = a.temperature;
-  g.sampling.top_k = a.top_k;
-  g.sampling.top_p = a.top_p;
-  g.sampling.min_p = a.min_p;
-  g.sampling.repeat_penalty = a.repeat_penalty;
-  g.sampling.seed = a.seed;
+  g.max_tokens = a.sampling.max_tokens;
+  g.sampling.temperature = a.sampling.temperature;
+  g.sampling.top_k = a.sampling.top_k;
+  g.sampling.top_p = a.sampling.top_p;
+  g.sampling.min_p = a.sampling.min_p;
+  g.sampling.repeat_penalty = a.sampling.repeat_penalty;
+  g.sampling.seed = static_cast<uint32_t>(a.sampling.seed);
   if (tmpl) g.stop_tokens = tmpl->stop_tokens(tok.vocab());
   return g;
 }
@@ -103,7 +98,7 @@ void run_chat(const LlmArgs& a) {
     }
     history.push_back({"user", line});
     auto prompt = tok.encode(tmpl.render(history), {.add_special = true, .parse_special = true});
-    if (static_cast<int64_t>(prompt.size()) + a.n_predict > session.n_ctx()) {
+    if (static_cast<int64_t>(prompt.size()) + a.sampling.max_tokens > session.n_ctx()) {
       fmt::print(stderr, "(the conversation is longer than the context; keeping only the last message)\n");
       history.erase(history.begin() + (a.system.empty() ? 0 : 1), history.end() - 1);
       prompt = tok.encode(tmpl.render(history), {.add_special = true, .parse_special = true});
@@ -124,13 +119,8 @@ void add_llm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-p,--prompt", args->prompt, "Prompt (a user turn through the chat template unless --raw)");
   cmd->add_option("--system", args->system, "System prompt");
-  cmd->add_option("-n,--n-predict", args->n_predict, "Maximum tokens to generate")->capture_default_str();
-  cmd->add_option("--temp", args->temperature, "Temperature (0 = greedy)")->capture_default_str();
-  cmd->add_option("--top-k", args->top_k, "Top-k (0 = off)")->capture_default_str();
-  cmd->add_option("--top-p", args->top_p, "Top-p (1 = off)")->capture_default_str();
-  cmd->add_option("--min-p", args->min_p, "Min-p (0 = off)")->capture_default_str();
-  cmd->add_option("--repeat-penalty", args->repeat_penalty, "Repetition penalty (1 = off)")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  add_sampling_options(cmd, args->sampling);
+  add_sampler_filter_options(cmd, args->sampling);
   cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->add_option("-c,--ctx", args->ctx, "Context length in tokens")->capture_default_str();
   cmd->add_flag("--chat", args->chat, "Interactive chat on stdin");

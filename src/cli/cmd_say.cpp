@@ -33,6 +33,7 @@ struct SayRequest {
   bool stream = false;
   std::optional<int> words_per_minute;
   std::optional<int> pitch;
+  std::optional<int> speaker;  // Piper multi-speaker voices: the speaker id
 };
 
 std::string default_voice_name() {
@@ -61,6 +62,7 @@ void stream_say(const SayRequest& request, const std::string& voice_name) {
   options.pitch = request.pitch;
   PiperControls controls = PiperVoice::controls_from(options);
   controls.output_rate = request.output_rate;
+  controls.speaker_id = request.speaker.value_or(-1);
   auto stream = voice.stream(controls);
   stream->push_text(cleaned);
   stream->finish();
@@ -88,11 +90,22 @@ void run_say(const SayRequest& request) {
     stream_say(request, voice_name);
     return;
   }
+  if (request.speaker && !PiperVoice::is_piper_name(voice_name)) {
+    fail("--speaker needs a Piper voice (--voice piper or piper:<voice.gguf>); '{}' has one speaker",
+         voice_name);
+  }
   const std::unique_ptr<Voice> voice = open_voice(voice_name);
   SynthesisOptions options;
   options.words_per_minute = request.words_per_minute;
   options.pitch = request.pitch;
-  AudioBuffer audio = voice->synthesize(request.text, options, CancelToken());
+  AudioBuffer audio;
+  if (auto* piper = dynamic_cast<PiperVoice*>(voice.get()); piper != nullptr) {
+    PiperControls controls = PiperVoice::controls_from(options);
+    controls.speaker_id = request.speaker.value_or(-1);
+    audio = piper->synthesize(request.text, controls, CancelToken());
+  } else {
+    audio = voice->synthesize(request.text, options, CancelToken());
+  }
   if (request.output_rate != 0 && request.output_rate != audio.sample_rate) {
     audio = resample(audio, request.output_rate);
   }
@@ -124,6 +137,9 @@ void add_say_command(CLI::App& app) {
       ->check(CLI::Range(80, 450));
   say->add_option("--pitch", request->pitch, "Base pitch, 0-100 (50 is normal)")
       ->check(CLI::Range(0, 100));
+  say->add_option("--speaker", request->speaker,
+                  "Speaker id of a multi-speaker Piper voice (default: the voice's default)")
+      ->check(CLI::Range(0, 1 << 20));
   say->callback([request] { run_say(*request); });
 }
 

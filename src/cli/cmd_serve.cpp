@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "dialog/engine.hpp"
 #include "server/auth.hpp"
+#include "server/heap_policy.hpp"
 #include "server/server.hpp"
 
 namespace duet::cli {
@@ -37,6 +38,7 @@ void run_serve(ServeRequest req) {
   }
   req.server.web_root = req.web_root.empty() ? default_web_root() : req.web_root;
   server::check_bind_policy(req.server.host, req.server.api_key);
+  server::apply_server_heap_policy();
   const auto engine = dialog::Engine::load(req.engine);
   server::run_server(req.server, engine, [&](unsigned short port) {
     const std::string host = req.server.host.find(':') != std::string::npos

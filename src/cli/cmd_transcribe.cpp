@@ -1,7 +1,8 @@
 // `duet transcribe FILE.wav [--stream] [--json]`: speech to text with Whisper. Any sample rate and
 // channel count (mixed to mono, resampled to 16 kHz). Offline by default (faster-whisper's window
-// loop); --stream feeds the file in 100 ms chunks through the streaming recognizer and prints each
-// partial and the final result. Must never write anything but results to stdout.
+// loop, temperature fallback, --beam N for beam search); --stream feeds the file in 100 ms
+// chunks through the streaming recognizer and prints each partial and the final result. Must
+// never write anything but results to stdout.
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,7 @@ struct TranscribeRequest {
   bool json = false;
   int threads = 0;
   int partial_ms = 300;
+  int beam = 1;
 };
 
 std::filesystem::path resolve_whisper(const std::string& arg) {
@@ -97,7 +99,9 @@ void run_transcribe(const TranscribeRequest& req) {
   mel.push(pcm);
   std::vector<float> feats;
   mel.features(feats);
-  const auto segs = whisper::transcribe(state, feats, mel.n_frames(), {}, cancel);
+  whisper::TranscribeOptions topt;
+  topt.decode.beam_size = req.beam;
+  const auto segs = whisper::transcribe(state, feats, mel.n_frames(), topt, cancel);
   std::string text;
   for (const auto& s : segs) text += s.text;
   const double secs = elapsed();
@@ -125,6 +129,9 @@ void add_transcribe_command(CLI::App& app) {
   cmd->add_flag("--json", req->json, "Print JSON (one object; with --stream one per line)");
   cmd->add_option("-t,--threads", req->threads, "Threads (0: all cores)");
   cmd->add_option("--partial-ms", req->partial_ms, "With --stream: audio between partials")
+      ->capture_default_str();
+  cmd->add_option("--beam", req->beam, "Beam size of offline decoding (1: greedy)")
+      ->check(CLI::Range(1, 32))
       ->capture_default_str();
   cmd->callback([req] { run_transcribe(*req); });
 }

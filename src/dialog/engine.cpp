@@ -95,6 +95,11 @@ std::unique_ptr<Voice> Engine::new_voice(const std::string& name) const {
   fail("unknown voice '{}'; use piper, piper:<voice.gguf>, espeak or espeak:<voice>", v);
 }
 
+void Engine::check_voice_name(const std::string& name) const {
+  if (name.empty() || PiperVoice::is_piper_name(name) || EspeakVoice::is_espeak_name(name)) return;
+  fail("unknown voice '{}'; use piper, piper:<voice.gguf>, espeak or espeak:<voice>", name);
+}
+
 std::unique_ptr<speech::VoiceActivity> Engine::new_vad(int sample_rate) const {
   if (silero_) return std::make_unique<speech::SileroVad>(silero_, sample_rate);
   return speech::open_voice_activity(vad_name_, sample_rate);

@@ -36,6 +36,9 @@ class Engine {
   // A new voice for one conversation: `name` "" = the default voice. Piper voices share the
   // loaded model when it is the default one.
   std::unique_ptr<Voice> new_voice(const std::string& name = "") const;
+  // Throws duet::Error unless `name` names a kind of voice new_voice() makes ("" = the default,
+  // piper, piper:<file>, espeak, espeak:<voice>); loads nothing (a file may still fail later).
+  void check_voice_name(const std::string& name) const;
   // The Piper model behind the default voice, or null when the default is espeak.
   std::shared_ptr<const models::VitsModel> piper_model() const { return piper_; }
   // A new voice activity detector at `sample_rate` (the engine's choice).

@@ -23,6 +23,7 @@ Session::Impl::Impl(std::shared_ptr<Engine> eng, SessionConfig conf, Observer ob
   voice_name = cfg.voice;
   voice = engine->new_voice(cfg.voice);
   apply_config();
+  warm_llm(nullptr);  // the instructions into the LLM's cache before the person speaks
   controller = std::thread([this] { run(); });
 }
 
@@ -33,6 +34,7 @@ Session::Impl::~Impl() {
   }
   cv.notify_all();
   asr_cancel.cancel();
+  warm_cancel.cancel();
   if (reply) reply->cancel.cancel();
   controller.join();
   asr_worker.clear();
@@ -205,6 +207,7 @@ void Session::update(const SessionConfig& config) {
   impl_->post_control([impl = impl_.get(), config] {
     impl->cfg = config;
     impl->apply_config();
+    if (!impl->utt.open) impl->warm_llm(nullptr);  // new instructions, computed ahead
   });
 }
 
@@ -241,6 +244,16 @@ bool Session::delete_message(uint64_t id) {
   if (it == h.end()) return false;
   h.erase(it);
   return true;
+}
+
+bool Session::set_message_text(uint64_t id, const std::string& text) {
+  std::lock_guard lock(impl_->mu);
+  for (auto& e : impl_->history) {
+    if (e.id != id) continue;
+    e.text = text;
+    return true;
+  }
+  return false;
 }
 
 void Session::create_response(const ResponseOverrides& overrides) {

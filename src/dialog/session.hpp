@@ -73,6 +73,7 @@ struct ResponseOverrides {
   std::optional<bool> audio_output;
   std::optional<float> temperature;
   std::optional<int> max_tokens;
+  std::optional<std::string> voice;  // this response's voice ("" = the engine's default)
 };
 
 struct HistoryEntry {
@@ -115,6 +116,9 @@ class Session {
   // Adds a message to the history ("user", "assistant" or "system") and returns its id.
   uint64_t add_message(const std::string& role, const std::string& text);
   bool delete_message(uint64_t id);
+  // Replaces the text of message `id` (a transcript that arrived after the message was placed);
+  // false when there is no such message.
+  bool set_message_text(uint64_t id, const std::string& text);
   void create_response(const ResponseOverrides& overrides = {});
   void cancel_response();
   // Cuts reply `id` to its first audio_end_ms of audio, as heard (a client that plays the audio

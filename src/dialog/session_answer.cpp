@@ -65,7 +65,24 @@ int64_t Session::Impl::heard_samples(const ActiveReply& r) const {
   return std::min<int64_t>(r.audio_samples, static_cast<int64_t>(elapsed * cfg.output_rate));
 }
 
+void Session::Impl::warm_llm(const std::string* pending_user) {
+  if (reply && !reply->generation_done) return;  // the LLM is busy with an answer
+  std::vector<ChatMessage> messages = conversation(pending_user);
+  if (messages.empty()) return;
+  warm_cancel.cancel();
+  warm_cancel = CancelToken();
+  reply_worker.post([this, messages = std::move(messages), token = warm_cancel] {
+    try {
+      llm->prefill(messages, token);
+    } catch (const std::exception&) {
+      // Only a head start: the answer itself reports whatever is wrong with the conversation.
+    }
+  });
+}
+
 void Session::Impl::start_reply(bool speculative, const std::string& user_text) {
+  // A head start still running is left to finish: its tokens are the start of this prompt (a
+  // cancel would throw them away).
   if (reply) {
     if (reply->speculative) {
       drop_reply("cancelled");
@@ -95,6 +112,9 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text) 
   ReplyOptions options = cfg.reply;
   if (next_overrides.temperature) options.temperature = *next_overrides.temperature;
   if (next_overrides.max_tokens) options.max_tokens = *next_overrides.max_tokens;
+  // A voice of its own for this response only (made on the reply worker, off the controller).
+  std::optional<std::string> own_voice;
+  if (next_overrides.voice && *next_overrides.voice != cfg.voice) own_voice = next_overrides.voice;
   next_overrides = {};
   reply = r;
   set_responding(true);
@@ -105,17 +125,19 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text) 
     trace_open = true;
   }
   reply_worker.post([this, id = r.id, cancel = r.cancel, messages, options,
-                     audio = r.audio_output, whole = cfg.cascade, rate = cfg.output_rate] {
+                     audio = r.audio_output, whole = cfg.cascade, rate = cfg.output_rate,
+                     own_voice] {
     const auto stamp = [&](Frame f) {
       f.epoch = id;
       f.turn = id;
       f.time_ms = static_cast<int64_t>(now_ms());
       post_event(std::move(f));
     };
-    const std::shared_ptr<Voice> speaking_voice = voice;
     std::vector<float> whole_audio;
     std::vector<WordMark> whole_words;
     try {
+      const std::shared_ptr<Voice> speaking_voice =
+          audio && own_voice ? std::shared_ptr<Voice>(engine->new_voice(*own_voice)) : voice;
       std::optional<ReplySpeaker> speaker;
       if (audio) speaker.emplace(*speaking_voice, rate);
       const auto speak_ready = [&] {
@@ -252,6 +274,7 @@ void Session::Impl::deliver(Frame f) {
       break;
     }
     case FrameKind::ResponseDone:
+      warm_llm(nullptr);  // the reply's closing tokens, while it plays
       finish_reply_if_done();
       return;  // reported by finish_reply_if_done()
     default:

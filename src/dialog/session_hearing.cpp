@@ -247,6 +247,9 @@ void Session::Impl::request_look() {
 void Session::Impl::on_partial(const Frame& f) {
   if (f.epoch == utt.id) asr_busy = false;
   if (f.epoch != utt.id || f.turn == 0 || !utt.open) return;
+  // The words that will not change are the start of the person's message: prefill them now.
+  const std::string stable = spoken_text(f.detail);
+  if (!stable.empty() && !cfg.cascade && cfg.turn.create_response && !reply) warm_llm(&stable);
   emit({.kind = FrameKind::TranscriptPartial, .turn = utt.id, .time_ms = f.time_ms,
         .text = f.text, .detail = f.detail});
 }

@@ -120,6 +120,7 @@ struct Session::Impl {
   bool trace_open = false;
   int64_t speech_over_answer = 0;               // samples of speech heard while Duet speaks
   ResponseOverrides next_overrides;
+  CancelToken warm_cancel;                      // raised when a newer head start replaces it
 
   // ---- stages (each touched only by its worker thread, jobs posted by the controller) ----
   rt::ThreadPool asr_pool;
@@ -161,6 +162,9 @@ struct Session::Impl {
   // session_answer.cpp
   std::vector<ChatMessage> conversation(const std::string* pending_user) const;
   void start_reply(bool speculative, const std::string& user_text);
+  // While the LLM would idle, computes the conversation so far (and the words of the person's
+  // turn that are already stable) into its cache, so the answer's prompt is mostly there.
+  void warm_llm(const std::string* pending_user);
   void release_reply();
   void drop_reply(const char* status);
   void on_reply_frame(Frame f);

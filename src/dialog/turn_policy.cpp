@@ -43,9 +43,17 @@ constexpr std::array kTrailing = {
     "of", "with", "for", "if", "that", "then", "like", "my", "your", "is", "are", "was", "i",
     "we", "you", "in", "on", "at", "about", "which", "when", "while", "also", "well", "just"};
 
+// Verbs that are rarely the last word of a finished sentence: they need an object.
+constexpr std::array kNeedsObject = {
+    "make", "bake", "buy", "bring", "put", "give", "send", "take", "get", "find", "tell", "show",
+    "order", "book", "build", "use", "need", "want", "pick", "visit", "try"};
+
 constexpr std::array kBackchannels = {
     "mm-hm", "mhm", "mm", "hmm", "uh-huh", "yeah", "yes", "yep", "ok", "okay", "right", "sure",
     "i see", "got it", "uh huh", "mm hmm", "oh", "ah", "cool", "nice", "yeah yeah", "alright"};
+
+// What a transcript ending in a question mark scores: the surest sign of a finished turn.
+constexpr double kQuestionProbability = 0.95;
 
 bool contains(const auto& list, std::string_view w) {
   return std::find(list.begin(), list.end(), w) != list.end();
@@ -113,9 +121,13 @@ double end_of_turn_probability(std::string_view transcript) {
     }
   }
   const bool ellipsis = text.size() >= 3 && text.substr(text.size() - 3) == "...";
+  // A question mark wins over the last word: "Which one are you thinking of?" is finished.
+  if (last == '?' && !ellipsis) return kQuestionProbability;
   const bool trailing_word = contains(kTrailing, words.back());
   if (ellipsis || trailing_word || last == ',' || last == '-') return 0.15;
-  if (last == '?') return 0.95;
+  // "I would like to make." lacks what is made: Whisper's full stop after such a verb is more
+  // often a pause mid-sentence than an end.
+  if (contains(kNeedsObject, words.back())) return 0.4;
   if (last == '.' || last == '!') return words.size() >= 2 ? 0.85 : 0.7;
   return 0.5;  // no punctuation: unsure
 }
@@ -125,24 +137,28 @@ TurnWaits turn_waits(const TurnDetection& turn) {
   if (turn.type == TurnDetection::Type::ServerVad) {
     const int s = std::max(0, turn.silence_duration_ms);
     w.first_look_ms = std::min(s, 40);
+    w.question_ms = s;
     w.short_ms = s;
     w.long_ms = s;
     return w;
   }
   // semantic_vad: eagerness sets how quickly a finished-looking turn is taken, and how long an
-  // unfinished one is waited for (the published maximum waits are 8 s, 4 s and 2 s).
+  // unfinished one is waited for (the published maximum waits are 8 s, 4 s and 2 s). A finished
+  // question is the clearest end of a turn, so it is taken sooner than a finished statement (a
+  // statement's full stop is sometimes Whisper's guess at a pause mid-sentence).
   if (turn.eagerness == "high") {
-    w = {32, 120, 1200};
+    w = {32, 64, 120, 1200};
   } else if (turn.eagerness == "low") {
-    w = {120, 500, 3000};
+    w = {120, 300, 500, 3000};
   } else {  // "medium" and "auto"
-    w = {40, 200, 1800};
+    w = {40, 120, 200, 1800};
   }
   return w;
 }
 
 int silence_to_end_turn(const TurnDetection& turn, double p) {
   const TurnWaits w = turn_waits(turn);
+  if (p >= kQuestionProbability) return w.question_ms;
   if (p >= 0.8) return w.short_ms;
   if (p <= 0.2) return w.long_ms;
   // In between: interpolate on the probability.

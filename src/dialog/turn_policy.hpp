@@ -18,6 +18,7 @@ double end_of_turn_probability(std::string_view transcript);
 
 struct TurnWaits {
   int first_look_ms = 0;  // silence after which the transcript is looked at (speculation starts)
+  int question_ms = 0;    // silence that ends a finished question (the surest end of a turn)
   int short_ms = 0;       // silence that ends a complete-looking turn
   int long_ms = 0;        // silence that ends an incomplete-looking turn
 };

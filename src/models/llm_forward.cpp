@@ -6,6 +6,7 @@
 
 #include "models/llm_model.hpp"
 #include "runtime/gelu_table.hpp"
+#include "runtime/matmul_group.hpp"
 
 namespace duet::models {
 
@@ -35,9 +36,8 @@ void LlmSession::forward_chunk(const int32_t* ids, int64_t T, int64_t pos0, bool
     const LlmLayerWeights& l = w.layers[static_cast<size_t>(il)];
     // Attention block.
     rt::rms_norm(x, l.attn_norm, h, T, E, c.norm_eps);
-    rt::matmul(l.wq, h, T, q, mm, pool_);
-    rt::matmul(l.wk, h, T, k, mm, pool_);
-    rt::matmul(l.wv, h, T, v, mm, pool_);
+    const rt::MatmulTarget qkv[] = {{&l.wq, q}, {&l.wk, k}, {&l.wv, v}};
+    rt::matmul_group(qkv, h, T, mm, pool_);
     if (l.bq) {
       rt::add_row(q, l.bq, T, q_dim);
       rt::add_row(k, l.bk, T, kv_dim);
@@ -66,8 +66,8 @@ void LlmSession::forward_chunk(const int32_t* ids, int64_t T, int64_t pos0, bool
 
     // Feed-forward block.
     rt::rms_norm(x, l.ffn_norm, h, T, E, c.norm_eps);
-    rt::matmul(l.w_gate, h, T, gate, mm, pool_);
-    rt::matmul(l.w_up, h, T, up, mm, pool_);
+    const rt::MatmulTarget gate_up[] = {{&l.w_gate, gate}, {&l.w_up, up}};
+    rt::matmul_group(gate_up, h, T, mm, pool_);
     if (c.ffn == FfnActivation::SwiGLU) {
       rt::swiglu(gate, up, gate, T * c.n_ff);
     } else {

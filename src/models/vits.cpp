@@ -51,6 +51,40 @@ VitsParams VitsModel::default_params() const {
 
 VitsLatent VitsModel::infer_latent(std::span<const int64_t> ids, const VitsParams& params,
                                    const CancelToken& cancel, rt::ThreadPool* pool) const {
+  VitsLatent lat = infer_prior(ids, params, cancel, pool);
+  flow_until(lat, lat.n_frames, params.speaker_id, cancel, pool);
+  return lat;
+}
+
+int64_t VitsModel::flow_context_frames() const {
+  int64_t per_coupling = 0;
+  for (const int64_t d : config_.wn_dilations) per_coupling += d * (config_.wn_kernel - 1) / 2;
+  return per_coupling * static_cast<int64_t>(config_.flows.size());
+}
+
+void VitsModel::flow_until(VitsLatent& lat, int64_t frame_end, int speaker_id,
+                           const CancelToken& cancel, rt::ThreadPool* pool) const {
+  frame_end = std::min(frame_end, lat.n_frames);
+  if (frame_end <= lat.flowed) return;
+  const int64_t C = config_.inter;
+  if (lat.prior.size() != static_cast<size_t>(lat.n_frames * C) ||
+      lat.z.size() != lat.prior.size()) {
+    fail("vits: the latent has no prior left to flow frames {}..{}", lat.flowed, frame_end);
+  }
+  const std::vector<float> g = speaker_vector(*weights_, config_, speaker_id);
+  const int64_t ctx = flow_context_frames();
+  const int64_t a0 = std::max<int64_t>(0, lat.flowed - ctx);
+  const int64_t a1 = frame_end == lat.n_frames ? frame_end : std::min(lat.n_frames, frame_end + ctx);
+  std::vector<float> piece(lat.prior.begin() + a0 * C, lat.prior.begin() + a1 * C);
+  flow_reverse(*weights_, config_, piece, a1 - a0, g.empty() ? nullptr : g.data(), cancel, pool);
+  std::copy(piece.begin() + (lat.flowed - a0) * C, piece.begin() + (frame_end - a0) * C,
+            lat.z.begin() + lat.flowed * C);
+  lat.flowed = frame_end;
+  if (lat.flowed == lat.n_frames) std::vector<float>().swap(lat.prior);
+}
+
+VitsLatent VitsModel::infer_prior(std::span<const int64_t> ids, const VitsParams& params,
+                                  const CancelToken& cancel, rt::ThreadPool* pool) const {
   const VitsConfig& c = config_;
   const VitsWeights& w = *weights_;
   if (!(params.length_scale > 0.0f && params.length_scale <= 20.0f)) {
@@ -102,7 +136,9 @@ VitsLatent VitsModel::infer_latent(std::span<const int64_t> ids, const VitsParam
       }
     }
   }
-  flow_reverse(w, c, lat.z, lat.n_frames, gp, cancel, pool);
+  lat.prior.swap(lat.z);
+  lat.z.assign(lat.prior.size(), 0.0f);
+  lat.flowed = 0;
   return lat;
 }
 
@@ -129,28 +165,30 @@ int64_t VitsModel::total_context_frames() const {
 }
 
 std::vector<float> VitsModel::decode(const VitsLatent& latent, int64_t frame_begin,
-                                     int64_t frame_end, int64_t context,
-                                     const CancelToken& cancel, rt::ThreadPool* pool,
+                                     int64_t frame_end, const CancelToken& cancel, rt::ThreadPool* pool,
                                      int speaker_id) const {
-  if (frame_begin < 0 || frame_end > latent.n_frames || frame_begin >= frame_end || context < 0) {
+  if (frame_begin < 0 || frame_end > latent.n_frames || frame_begin >= frame_end) {
     fail("vits: decode window [{}, {}) is outside the {} frames", frame_begin, frame_end,
          latent.n_frames);
   }
   const std::vector<float> g = speaker_vector(*weights_, config_, speaker_id);
-  const int64_t a0 = std::max<int64_t>(0, frame_begin - context);
-  const int64_t a1 = std::min<int64_t>(latent.n_frames, frame_end + context);
-  const std::vector<float> audio =
-      hifigan_decode(*weights_, config_, latent.z.data() + a0 * config_.inter, a1 - a0,
-                     g.empty() ? nullptr : g.data(), cancel, pool);
   const int64_t hop = config_.hop;
-  return std::vector<float>(audio.begin() + (frame_begin - a0) * hop,
-                            audio.begin() + (frame_end - a0) * hop);
+  const int64_t a1 =
+      hifigan_input_frames(*weights_, config_, latent.n_frames, frame_begin * hop, frame_end * hop)
+          .second;
+  if (a1 > latent.flowed) {
+    fail("vits: decode window needs frames up to {} but only {} went through the flow", a1,
+         latent.flowed);
+  }
+  return hifigan_decode(*weights_, config_, latent.z.data(), 0, latent.flowed, latent.n_frames,
+                        frame_begin * hop, frame_end * hop, g.empty() ? nullptr : g.data(), cancel,
+                        pool);
 }
 
 std::vector<float> VitsModel::synthesize(std::span<const int64_t> ids, const VitsParams& params,
                                          const CancelToken& cancel, rt::ThreadPool* pool) const {
   const VitsLatent lat = infer_latent(ids, params, cancel, pool);
-  return decode(lat, 0, lat.n_frames, 0, cancel, pool, params.speaker_id);
+  return decode(lat, 0, lat.n_frames, cancel, pool, params.speaker_id);
 }
 
 }  // namespace duet::models

@@ -31,11 +31,14 @@ struct VitsParams {
 };
 
 // The latent a sentence decodes from: z f32 [n_frames, inter_channels], and how many frames each
-// phoneme id got.
+// phoneme id got. z is final on frames [0, flowed); the rest is still to go through the flow,
+// from `prior` (the sampled prior, kept until every frame has been through the flow).
 struct VitsLatent {
   int64_t n_frames = 0;
   std::vector<float> z;
   std::vector<int32_t> frames_per_id;
+  std::vector<float> prior;
+  int64_t flowed = 0;
 };
 
 class VitsModel {
@@ -56,15 +59,26 @@ class VitsModel {
   // layers once `cancel` is raised. pool may be null.
   VitsLatent infer_latent(std::span<const int64_t> ids, const VitsParams& params,
                           const CancelToken& cancel, rt::ThreadPool* pool) const;
+  // infer_latent without the flow (flowed = 0), so that a stream can put only the frames its
+  // first window needs through the flow before the first audio.
+  VitsLatent infer_prior(std::span<const int64_t> ids, const VitsParams& params,
+                         const CancelToken& cancel, rt::ThreadPool* pool) const;
+  // Makes z final on [0, frame_end) (clamped to n_frames): the flow runs on the frames not yet
+  // final plus flow_context_frames() on each side, so the result matches a whole-latent flow up
+  // to rounding. Each call costs 2 * flow_context_frames() extra frames; call it rarely.
+  void flow_until(VitsLatent& latent, int64_t frame_end, int speaker_id,
+                  const CancelToken& cancel, rt::ThreadPool* pool) const;
+  // The flow's receptive field on each side, in latent frames.
+  int64_t flow_context_frames() const;
 
   // PCM in [-1, 1] for frames [frame_begin, frame_end) of `latent`, (frame_end - frame_begin) *
-  // hop_length samples, decoded with up to `context` extra frames on each side so that window
-  // edges match a whole-sentence decode closely (context >= total_context_frames() makes them
-  // match up to rounding).
+  // hop_length samples, equal to that part of a whole-sentence decode up to rounding. z must be
+  // final on the frames the window reads (at most total_context_frames() beyond either end; else
+  // duet::Error).
   std::vector<float> decode(const VitsLatent& latent, int64_t frame_begin, int64_t frame_end,
-                            int64_t context, const CancelToken& cancel, rt::ThreadPool* pool,
+                            const CancelToken& cancel, rt::ThreadPool* pool,
                             int speaker_id = 0) const;
-  // The decoder's receptive field on each side, in latent frames (rounded up).
+  // The decoder's receptive field on each side, in latent frames (rounded up; a bound).
   int64_t total_context_frames() const;
 
   // infer_latent + decode of the whole sentence.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/cancel.hpp"
@@ -59,9 +60,14 @@ float rq_spline_inverse(float y, const float* widths, const float* heights,
 void flow_reverse(const VitsWeights& w, const VitsConfig& c, std::vector<float>& z, int64_t t,
                   const float* g, const CancelToken& cancel, rt::ThreadPool* pool);
 
-// HiFi-GAN: z f32 [t, inter] -> t * hop samples.
+// HiFi-GAN on a window: samples [s0, s1) of the audio of a `frames`-frame latent (frames * hop
+// samples in all), from z f32 [z1 - z0, inter] holding latent frames [z0, z1), which must cover
+// hifigan_input_frames(). Equals the whole-latent decode up to rounding.
 std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, const float* z,
-                                  int64_t t, const float* g, const CancelToken& cancel,
-                                  rt::ThreadPool* pool);
+                                  int64_t z0, int64_t z1, int64_t frames, int64_t s0, int64_t s1,
+                                  const float* g, const CancelToken& cancel, rt::ThreadPool* pool);
+// The latent frames [first, second) that hifigan_decode reads for samples [s0, s1).
+std::pair<int64_t, int64_t> hifigan_input_frames(const VitsWeights& w, const VitsConfig& c,
+                                                 int64_t frames, int64_t s0, int64_t s1);
 
 }  // namespace duet::models

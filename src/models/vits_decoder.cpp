@@ -1,8 +1,14 @@
 // HiFi-GAN generator: conv_pre, then per stage leaky ReLU (0.1), transposed-conv upsampling and
 // the mean of the stage's multi-receptive-field residual blocks; finally leaky ReLU (0.01),
-// conv_post and tanh. Must never clip samples other than through the final tanh.
+// conv_post and tanh. Decodes any range of output samples of a sentence: the ranges each layer
+// must produce are worked out backwards from the samples asked for, so a window costs its own
+// samples plus each layer's own receptive field, not a whole-network context at every layer, and
+// the result equals the whole-sentence decode up to rounding. Must never clip samples other than
+// through the final tanh, nor read latent frames outside hifigan_input_frames().
+#include <algorithm>
 #include <cmath>
 
+#include "core/error.hpp"
 #include "models/vits_compute.hpp"
 #include "runtime/ops.hpp"
 #include "runtime/vocoder_ops.hpp"
@@ -13,69 +19,193 @@ namespace {
 constexpr float kSlope = 0.1f;
 constexpr float kFinalSlope = 0.01f;
 
-// One residual block on x f32 [t, ch] into acc (acc += block(x)).
-void resblock(const std::vector<VitsConv>& convs, int64_t type, const std::vector<float>& x,
-              int64_t t, int64_t ch, std::vector<float>& acc, std::vector<float>& cur,
-              std::vector<float>& a, std::vector<float>& b, rt::VocoderScratch& s,
-              rt::ThreadPool* pool) {
-  const int64_t n = t * ch;
-  cur.assign(x.begin(), x.begin() + n);
+struct Range {
+  int64_t a = 0, b = 0;  // [a, b) in the layer's own time steps
+  int64_t len() const { return b - a; }
+};
+
+Range widen(Range r, int64_t h, int64_t total) {
+  return {std::max<int64_t>(0, r.a - h), std::min(total, r.b + h)};
+}
+
+// Values of one layer on `r` of its `total` steps: f32 [r.len(), ch].
+struct Act {
+  std::vector<float> v;
+  Range r;
+  int64_t ch = 0;
+  const float* at(int64_t t) const { return v.data() + (t - r.a) * ch; }
+};
+
+int64_t half_width(const VitsConv& c) { return c.p.pad_left; }  // "same" convolutions only
+
+// y on `want` of a stride-1 "same" convolution over a sequence of `total` steps, reading x
+// (which must cover what `want` reads inside the sequence; zeros outside it).
+void conv_same(const VitsConv& c, const Act& x, int64_t total, Range want, float* y,
+               rt::ThreadPool* pool) {
+  const int64_t h = half_width(c);
+  const Range in = widen(want, h, total);
+  if (in.a < x.r.a || in.b > x.r.b) {
+    fail("hifigan: a window needs steps [{}, {}) but [{}, {}) were computed", in.a, in.b, x.r.a,
+         x.r.b);
+  }
+  rt::Conv1dParams p = c.p;
+  p.pad_left = in.a - (want.a - h);
+  p.pad_right = (want.b + h) - in.b;
+  rt::conv1d_direct(x.at(in.a), in.len(), c.wt, c.b, p, y, pool);
+}
+
+// Input steps of a transposed convolution that feed its outputs `out` (inputs: total_in steps).
+Range transposed_inputs(const rt::ConvTranspose1dParams& p, Range out, int64_t total_in) {
+  const int64_t lo = out.a + p.padding - p.kernel + 1;
+  const int64_t a = lo <= 0 ? 0 : (lo + p.stride - 1) / p.stride;
+  const int64_t b = (out.b - 1 + p.padding) / p.stride + 1;
+  return {std::max<int64_t>(0, a), std::min(total_in, b)};
+}
+
+// The chain of convolutions of one residual block, in application order.
+int64_t block_half_width(const std::vector<VitsConv>& convs) {
+  int64_t h = 0;
+  for (const VitsConv& c : convs) h += half_width(c);
+  return h;
+}
+
+// Buffers reused by every layer of one decode call (large vectors: allocating them per layer
+// costs page faults).
+struct Scratch {
+  Act cur, t, y, y2;
+  std::vector<float> raw;
+  rt::VocoderScratch vs;
+};
+
+void reshape(Act& a, Range r, int64_t ch) {
+  a.r = r;
+  a.ch = ch;
+  a.v.resize(static_cast<size_t>(r.len() * ch));
+}
+
+// acc[want] += block(x)[want]; x covers what the block reads.
+void resblock(const std::vector<VitsConv>& convs, int64_t type, const Act& x, int64_t total,
+              Range want, std::vector<float>& acc, Scratch& s, rt::ThreadPool* pool) {
+  const int64_t ch = x.ch;
+  reshape(s.cur, widen(want, block_half_width(convs), total), ch);
+  std::copy(x.at(s.cur.r.a), x.at(s.cur.r.b), s.cur.v.begin());
+  int64_t after = block_half_width(convs);
   const size_t step = type == 1 ? 2 : 1;
   for (size_t i = 0; i < convs.size(); i += step) {
-    rt::leaky_relu(cur.data(), a.data(), n, kSlope);
-    apply_conv(convs[i], a.data(), t, b.data(), s, pool);
+    reshape(s.t, s.cur.r, ch);
+    rt::leaky_relu(s.cur.v.data(), s.t.v.data(), static_cast<int64_t>(s.cur.v.size()), kSlope);
+    after -= half_width(convs[i]);
+    Range out = widen(want, after, total);
+    reshape(s.y, out, ch);
+    conv_same(convs[i], s.t, total, out, s.y.v.data(), pool);
     if (type == 1) {
-      rt::leaky_relu(b.data(), b.data(), n, kSlope);
-      apply_conv(convs[i + 1], b.data(), t, a.data(), s, pool);
-      rt::add(cur.data(), a.data(), cur.data(), n);
-    } else {
-      rt::add(cur.data(), b.data(), cur.data(), n);
+      rt::leaky_relu(s.y.v.data(), s.y.v.data(), static_cast<int64_t>(s.y.v.size()), kSlope);
+      after -= half_width(convs[i + 1]);
+      out = widen(want, after, total);
+      reshape(s.y2, out, ch);
+      conv_same(convs[i + 1], s.y, total, out, s.y2.v.data(), pool);
+      std::swap(s.y, s.y2);
     }
+    rt::add(s.y.v.data(), s.cur.at(out.a), s.y.v.data(), out.len() * ch);
+    std::swap(s.cur, s.y);
   }
-  rt::add(acc.data(), cur.data(), acc.data(), n);
+  rt::add(acc.data(), s.cur.at(want.a), acc.data(), want.len() * ch);
+}
+
+// The ranges every layer must produce for output samples `samples` of a `frames`-frame latent.
+struct Plan {
+  std::vector<int64_t> stage_len;  // steps after each upsampling stage
+  std::vector<Range> up_out;       // what each upsampling must produce
+  std::vector<Range> stage_out;    // what each stage's residual blocks must produce
+  Range pre_out;                   // conv_pre outputs
+  Range z;                         // latent frames read
+};
+
+Plan make_plan(const VitsWeights& w, const VitsConfig& c, int64_t frames, Range samples) {
+  Plan p;
+  const size_t n = w.ups.size();
+  int64_t len = frames;
+  for (size_t i = 0; i < n; ++i) {
+    len = rt::conv_transpose1d_out_len(len, w.ups[i].p);
+    p.stage_len.push_back(len);
+  }
+  p.up_out.resize(n);
+  p.stage_out.resize(n);
+  const size_t nk = c.resblock_kernels.size();
+  Range need = widen(samples, half_width(w.dec_post), len);
+  for (size_t i = n; i-- > 0;) {
+    p.stage_out[i] = need;
+    int64_t widest = 0;
+    for (size_t j = 0; j < nk; ++j) widest = std::max(widest, block_half_width(w.resblocks[i * nk + j]));
+    p.up_out[i] = widen(need, widest, p.stage_len[i]);
+    need = transposed_inputs(w.ups[i].p, p.up_out[i], i > 0 ? p.stage_len[i - 1] : frames);
+  }
+  p.pre_out = need;
+  p.z = widen(need, half_width(w.dec_pre), frames);
+  return p;
 }
 
 }  // namespace
 
+std::pair<int64_t, int64_t> hifigan_input_frames(const VitsWeights& w, const VitsConfig& c,
+                                                 int64_t frames, int64_t s0, int64_t s1) {
+  const Plan p = make_plan(w, c, frames, {s0, s1});
+  return {p.z.a, p.z.b};
+}
+
 std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, const float* z,
-                                  int64_t t, const float* g, const CancelToken& cancel,
+                                  int64_t z0, int64_t z1, int64_t frames, int64_t s0, int64_t s1,
+                                  const float* g, const CancelToken& cancel,
                                   rt::ThreadPool* pool) {
-  rt::VocoderScratch s;
-  int64_t ch = c.up_initial;
-  std::vector<float> x(static_cast<size_t>(t * ch));
-  apply_conv(w.dec_pre, z, t, x.data(), s, pool);
-  if (g != nullptr && w.dec_cond.present()) {
-    std::vector<float> gc(static_cast<size_t>(ch));
-    apply_conv(w.dec_cond, g, 1, gc.data(), s, pool);
-    rt::add_row(x.data(), gc.data(), t, ch);
+  const Plan plan = make_plan(w, c, frames, {s0, s1});
+  if (s0 < 0 || s1 > plan.stage_len.back() || s0 >= s1) {
+    fail("hifigan: samples [{}, {}) are outside the {} of the sentence", s0, s1, plan.stage_len.back());
   }
-  std::vector<float> up, acc, cur, a, b;
+  if (plan.z.a < z0 || plan.z.b > z1) {
+    fail("hifigan: the window reads frames [{}, {}) but [{}, {}) were given", plan.z.a, plan.z.b, z0, z1);
+  }
+  const Act zin{std::vector<float>(z + (plan.z.a - z0) * c.inter, z + (plan.z.b - z0) * c.inter),
+                plan.z, c.inter};
+  Act x{std::vector<float>(static_cast<size_t>(plan.pre_out.len() * c.up_initial)), plan.pre_out,
+        c.up_initial};
+  conv_same(w.dec_pre, zin, frames, plan.pre_out, x.v.data(), pool);
+  if (g != nullptr && w.dec_cond.present()) {
+    std::vector<float> gc(static_cast<size_t>(x.ch));
+    rt::conv1d_direct(g, 1, w.dec_cond.wt, w.dec_cond.b, w.dec_cond.p, gc.data(), nullptr);
+    rt::add_row(x.v.data(), gc.data(), x.r.len(), x.ch);
+  }
+  Scratch s;
+  Act up;
   const size_t nk = c.resblock_kernels.size();
   for (size_t i = 0; i < w.ups.size(); ++i) {
     rt::check_cancel(cancel);
     const VitsUpsample& u = w.ups[i];
-    rt::leaky_relu(x.data(), x.data(), t * ch, kSlope);
-    const int64_t t2 = rt::conv_transpose1d_out_len(t, u.p);
-    up.resize(static_cast<size_t>(t2 * u.p.c_out));
-    rt::conv_transpose1d(x.data(), t, u.wt, u.b, u.p, up.data(), s, pool);
-    t = t2;
-    ch = u.p.c_out;
-    const auto n = static_cast<size_t>(t * ch);
-    acc.assign(n, 0.0f);
-    cur.resize(n);
-    a.resize(n);
-    b.resize(n);
+    const int64_t in_len = i > 0 ? plan.stage_len[i - 1] : frames;
+    rt::leaky_relu(x.v.data(), x.v.data(), static_cast<int64_t>(x.v.size()), kSlope);
+    // Transposed conv without trimming on the inputs that feed up_out, then the rows wanted.
+    const Range in = transposed_inputs(u.p, plan.up_out[i], in_len);
+    rt::ConvTranspose1dParams full = u.p;
+    full.padding = 0;
+    s.raw.resize(static_cast<size_t>(rt::conv_transpose1d_out_len(in.len(), full) * u.p.c_out));
+    rt::conv_transpose1d(x.at(in.a), in.len(), u.wt, u.b, full, s.raw.data(), s.vs, pool);
+    const Range want = plan.up_out[i];
+    const int64_t first = want.a - (in.a * u.p.stride - u.p.padding);  // row of want.a in raw
+    reshape(up, want, u.p.c_out);
+    std::copy(s.raw.begin() + first * u.p.c_out, s.raw.begin() + (first + want.len()) * u.p.c_out,
+              up.v.begin());
+    const Range out = plan.stage_out[i];
+    std::vector<float> acc(static_cast<size_t>(out.len() * up.ch), 0.0f);
     for (size_t j = 0; j < nk; ++j) {
       rt::check_cancel(cancel);
-      resblock(w.resblocks[i * nk + j], c.resblock_type, up, t, ch, acc, cur, a, b, s, pool);
+      resblock(w.resblocks[i * nk + j], c.resblock_type, up, plan.stage_len[i], out, acc, s, pool);
     }
-    rt::scale(acc.data(), 1.0f / static_cast<float>(nk), acc.data(), t * ch);
-    x.swap(acc);
+    rt::scale(acc.data(), 1.0f / static_cast<float>(nk), acc.data(), out.len() * up.ch);
+    x = Act{std::move(acc), out, up.ch};
   }
-  rt::leaky_relu(x.data(), x.data(), t * ch, kFinalSlope);
-  std::vector<float> audio(static_cast<size_t>(t));
-  apply_conv(w.dec_post, x.data(), t, audio.data(), s, pool);
-  for (float& v : audio) v = std::tanh(v);
+  rt::leaky_relu(x.v.data(), x.v.data(), static_cast<int64_t>(x.v.size()), kFinalSlope);
+  std::vector<float> audio(static_cast<size_t>(s1 - s0));
+  conv_same(w.dec_post, x, plan.stage_len.back(), {s0, s1}, audio.data(), pool);
+  rt::tanh_inplace(audio.data(), static_cast<int64_t>(audio.size()));
   return audio;
 }
 

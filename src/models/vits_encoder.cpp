@@ -10,6 +10,7 @@
 #include "models/vits_compute.hpp"
 #include "runtime/ops.hpp"
 #include "runtime/thread_pool.hpp"
+#include "runtime/vec_math.hpp"
 
 namespace duet::models {
 
@@ -62,41 +63,41 @@ void apply_conv(const VitsConv& c, const float* x, int64_t t, float* y, rt::Voco
 namespace {
 
 // Relative-position multi-head self-attention over x f32 [n, hidden] -> out f32 [n, hidden]
-// (before conv_o).
+// (before conv_o). Query rows are split across the pool.
 void relative_attention(const VitsEncoderLayer& l, const VitsConfig& c, const float* q,
-                        const float* k, const float* v, int64_t n, float* out) {
+                        const float* k, const float* v, int64_t n, float* out,
+                        rt::ThreadPool* pool) {
   const int64_t hd = c.hidden / c.n_heads;
   const int64_t win = c.window;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  std::vector<float> scores(static_cast<size_t>(n));
-  for (int64_t h = 0; h < c.n_heads; ++h) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float* qi = q + i * c.hidden + h * hd;
-      for (int64_t j = 0; j < n; ++j) {
-        const float* kj = k + j * c.hidden + h * hd;
-        float s = 0.0f;
-        for (int64_t d = 0; d < hd; ++d) s += qi[d] * kj[d];
-        const int64_t rel = j - i;
-        if (rel >= -win && rel <= win) {
-          const float* r = l.rel_k + (rel + win) * hd;
-          for (int64_t d = 0; d < hd; ++d) s += qi[d] * r[d];
+  const rt::VecKernels& vk = rt::vec_kernels();
+  const auto rows = [&](int64_t i0, int64_t i1, int) {
+    std::vector<float> scores(static_cast<size_t>(n));
+    for (int64_t h = 0; h < c.n_heads; ++h) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* qi = q + i * c.hidden + h * hd;
+        for (int64_t j = 0; j < n; ++j) {
+          float s = vk.dot_f32(qi, k + j * c.hidden + h * hd, hd);
+          const int64_t rel = j - i;
+          if (rel >= -win && rel <= win) s += vk.dot_f32(qi, l.rel_k + (rel + win) * hd, hd);
+          scores[static_cast<size_t>(j)] = s * scale;
         }
-        scores[static_cast<size_t>(j)] = s * scale;
-      }
-      rt::softmax(scores.data(), scores.data(), 1, n);
-      float* oi = out + i * c.hidden + h * hd;
-      std::fill(oi, oi + hd, 0.0f);
-      for (int64_t j = 0; j < n; ++j) {
-        const float p = scores[static_cast<size_t>(j)];
-        const float* vj = v + j * c.hidden + h * hd;
-        for (int64_t d = 0; d < hd; ++d) oi[d] += p * vj[d];
-        const int64_t rel = j - i;
-        if (rel >= -win && rel <= win) {
-          const float* r = l.rel_v + (rel + win) * hd;
-          for (int64_t d = 0; d < hd; ++d) oi[d] += p * r[d];
+        rt::softmax(scores.data(), scores.data(), 1, n);
+        float* oi = out + i * c.hidden + h * hd;
+        std::fill(oi, oi + hd, 0.0f);
+        for (int64_t j = 0; j < n; ++j) {
+          const float p = scores[static_cast<size_t>(j)];
+          vk.axpy_f32(hd, p, v + j * c.hidden + h * hd, oi);
+          const int64_t rel = j - i;
+          if (rel >= -win && rel <= win) vk.axpy_f32(hd, p, l.rel_v + (rel + win) * hd, oi);
         }
       }
     }
+  };
+  if (pool != nullptr && n > 8) {
+    pool->parallel_for(n, rows);
+  } else {
+    rows(0, n, 0);
   }
 }
 
@@ -126,7 +127,7 @@ EncoderOutput text_encoder(const VitsWeights& w, const VitsConfig& c, std::span<
     apply_conv(l.q, out.x.data(), n, q.data(), s, pool);
     apply_conv(l.k, out.x.data(), n, k.data(), s, pool);
     apply_conv(l.v, out.x.data(), n, v.data(), s, pool);
-    relative_attention(l, c, q.data(), k.data(), v.data(), n, att.data());
+    relative_attention(l, c, q.data(), k.data(), v.data(), n, att.data(), pool);
     apply_conv(l.o, att.data(), n, y.data(), s, pool);
     rt::add(out.x.data(), y.data(), out.x.data(), n * c.hidden);
     rt::layer_norm(out.x.data(), l.ln1_g, l.ln1_b, out.x.data(), n, c.hidden, 1e-5f);

@@ -10,8 +10,6 @@
 namespace duet::models {
 namespace {
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 // WaveNet stack: h f32 [t, hidden] -> out f32 [t, hidden] (the summed skips).
 void wavenet(const VitsCoupling& f, const VitsConfig& c, std::vector<float>& h, int64_t t,
              const float* g_all, std::vector<float>& out, rt::VocoderScratch& s,
@@ -24,11 +22,7 @@ void wavenet(const VitsCoupling& f, const VitsConfig& c, std::vector<float>& h, 
     const VitsWnLayer& l = f.wn[li];
     apply_conv(l.in, h.data(), t, x_in.data(), s, pool);
     if (g_all != nullptr) rt::add_row(x_in.data(), g_all + li * 2 * static_cast<size_t>(H), t, 2 * H);
-    for (int64_t i = 0; i < t; ++i) {
-      const float* a = x_in.data() + i * 2 * H;
-      float* o = acts.data() + i * H;
-      for (int64_t k = 0; k < H; ++k) o[k] = std::tanh(a[k]) * sigmoid(a[H + k]);
-    }
+    rt::wavenet_gate(x_in.data(), acts.data(), t, H);
     apply_conv(l.res_skip, acts.data(), t, rs.data(), s, pool);
     if (li + 1 < f.wn.size()) {
       for (int64_t i = 0; i < t; ++i) {

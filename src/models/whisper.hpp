@@ -115,30 +115,42 @@ class WhisperState {
   void encode(std::span<const float> mel, int64_t n_frames, const CancelToken& cancel);
   int64_t n_audio() const { return n_audio_; }  // encoder positions of the last encode()
 
-  // Feeds tokens at positions [n_past, n_past + ids.size()) through the decoder (keeping its KV
-  // cache up to there) and writes the logits of the token at index `logits_row` of ids into
-  // logits() (n_vocab floats). Throws when the text context would overflow.
+  // Feeds tokens at positions [n_past, n_past + ids.size()) through the decoder (keeping the KV
+  // cache of self-attention slot `slot` up to there; positions beyond are simply overwritten
+  // later, which is how a caller rolls the cache back) and writes the logits of the token at
+  // index `logits_row` of ids into logits() (n_vocab floats). Throws when the text context would
+  // overflow. Slots (beam search hypotheses) are created on first use.
   void decode(std::span<const int32_t> ids, int64_t n_past, int64_t logits_row,
-              const CancelToken& cancel);
-  std::span<float> logits() { return logits_; }
+              const CancelToken& cancel, int slot = 0);
+  // As decode(), but writes the logits of every token from index `first_row` of ids on:
+  // logits(i) is the row of ids[first_row + i] (one batched pass verifies a draft).
+  void decode_rows(std::span<const int32_t> ids, int64_t n_past, int64_t first_row,
+                   const CancelToken& cancel, int slot = 0);
+  std::span<float> logits(int64_t row = 0);
+  // Copies positions [0, n_pos) of self-attention slot `from` into slot `to` (beam reordering).
+  void copy_self_cache(int from, int to, int64_t n_pos);
 
  private:
   void ensure_decode_capacity(int64_t n_tokens);
+  rt::KvCache& self_slot(int slot);
+  void forward(std::span<const int32_t> ids, int64_t n_past, int64_t row_begin, int64_t row_end,
+               const CancelToken& cancel, int slot);
   std::shared_ptr<const WhisperModel> model_;
   rt::ThreadPool* pool_ = nullptr;
   int64_t n_audio_ = 0;
   rt::KvCache cross_;  // [n_text_layer, n_audio_ctx, heads, head_dim] F32
-  rt::KvCache self_;   // [n_text_layer, n_text_ctx, heads, head_dim] F32
-  rt::KvCache enc_kv_;  // one layer [n_audio_ctx, ...]: the encoder's self-attention K/V
+  std::vector<rt::KvCache> self_;  // per slot [n_text_layer, n_text_ctx, heads, head_dim] F32
   // encoder scratch
   std::vector<float> mel_t_, conv_a_, x_, h_, q_, k_, v_, attn_, ffn_;
   std::vector<float> cols_;
   std::vector<uint8_t> mm_;
   std::vector<float> attn_scratch_;
+  std::vector<float> dense_scratch_;  // the encoder's self-attention (rt::dense_attention)
   // decoder scratch
   int64_t dec_cap_ = 0;
   std::vector<float> dx_, dh_, dq_, dk_, dv_, dattn_, dffn_;
-  std::vector<float> logits_;
+  std::vector<float> logits_;  // [rows, n_vocab]
+  int64_t logits_rows_ = 0;
 };
 
 }  // namespace duet::whisper

@@ -1,138 +1,77 @@
-// Whisper greedy decoding with faster-whisper's logit rules, and the 30 s window loop.
-// Must never emit a token the rules forbid, and never loop forever (every window advances seek).
+// Whisper greedy/sampled decoding with speculative draft verification, and the 30 s window loop
+// with temperature fallback. Must never emit a token the rules forbid, never let a draft change
+// the result, and never loop forever (every window advances seek).
 #include "models/whisper_decode.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "core/error.hpp"
+#include "models/whisper_rules.hpp"
 #include "text/unicode.hpp"
 
 namespace duet::whisper {
 namespace {
 
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-// log-sum-exp over x[begin, end).
-double log_sum_exp(const float* x, int64_t begin, int64_t end) {
-  float mx = kNegInf;
-  for (int64_t i = begin; i < end; ++i) mx = std::max(mx, x[i]);
-  if (mx == kNegInf) return kNegInf;
-  double s = 0.0;
-  for (int64_t i = begin; i < end; ++i) s += std::exp(static_cast<double>(x[i] - mx));
-  return mx + std::log(s);
-}
-
-void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<const int32_t> seq,
-                 std::span<float> logits) {
-  const SpecialTokens& sp = m.tokens();
-  const int64_t nv = static_cast<int64_t>(logits.size());
-  const int32_t tb = sp.timestamp_begin;
-  if (seq.empty() && opt.suppress_blank) {
-    for (int32_t t : m.suppress_tokens_begin()) logits[t] = kNegInf;
+// Picks the next token from rule-adjusted logits: argmax, or a sample at opt.temperature.
+int32_t choose(std::span<const float> lg, float temperature, std::mt19937_64& rng,
+               std::vector<double>& probs) {
+  const int64_t best = std::max_element(lg.begin(), lg.end()) - lg.begin();
+  if (temperature <= 0.0f) return static_cast<int32_t>(best);
+  const double mx = lg[best];
+  probs.resize(lg.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < lg.size(); ++i) {
+    sum += std::exp((static_cast<double>(lg[i]) - mx) / temperature);
+    probs[i] = sum;  // cumulative
   }
-  for (int32_t t : m.suppress_tokens()) logits[t] = kNegInf;
-  if (!opt.timestamps) return;
-  logits[sp.no_timestamps] = kNegInf;
-  const size_t n = seq.size();
-  const bool last_ts = n >= 1 && seq[n - 1] >= tb;
-  const bool penult_ts = n < 2 || seq[n - 2] >= tb;
-  if (last_ts) {
-    if (penult_ts) {
-      for (int64_t i = tb; i < nv; ++i) logits[i] = kNegInf;
-    } else {
-      for (int64_t i = 0; i < sp.eot; ++i) logits[i] = kNegInf;
-    }
-  }
-  int32_t last_timestamp = -1;
-  for (size_t i = n; i-- > 0;) {
-    if (seq[i] >= tb) {
-      last_timestamp = seq[i];
-      break;
-    }
-  }
-  if (last_timestamp >= 0) {
-    // Timestamps never decrease; after a lone timestamp the next must be larger.
-    const int32_t lim = (last_ts && !penult_ts) ? last_timestamp : last_timestamp + 1;
-    for (int64_t i = tb; i < std::min<int64_t>(lim, nv); ++i) logits[i] = kNegInf;
-  }
-  if (n == 0) {
-    for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
-    if (opt.max_initial_timestamp_index >= 0) {
-      for (int64_t i = tb + opt.max_initial_timestamp_index + 1; i < nv; ++i) logits[i] = kNegInf;
-    }
-  }
-  // When the timestamps together are likelier than any text token, force a timestamp.
-  const double lse = log_sum_exp(logits.data(), 0, nv);
-  const double ts_lp = log_sum_exp(logits.data(), tb, nv) - lse;
-  float max_text = kNegInf;
-  for (int64_t i = 0; i < tb; ++i) max_text = std::max(max_text, logits[i]);
-  if (ts_lp > static_cast<double>(max_text) - lse) {
-    for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
-  }
+  const double u = std::uniform_real_distribution<double>(0.0, sum)(rng);
+  const auto it = std::upper_bound(probs.begin(), probs.end(), u);
+  if (it == probs.end()) return static_cast<int32_t>(best);
+  return static_cast<int32_t>(it - probs.begin());
 }
 
 }  // namespace
 
 DecodeResult decode_greedy(WhisperState& state, const DecodeOptions& opt, const CancelToken& cancel) {
   const WhisperModel& m = state.model();
-  const SpecialTokens& sp = m.tokens();
-  const Hparams& hp = m.hparams();
-  std::vector<int32_t> prompt;
-  if (!opt.previous.empty()) {
-    prompt.push_back(sp.sot_prev);
-    const size_t keep = std::min<size_t>(opt.previous.size(), hp.n_text_ctx / 2 - 1);
-    prompt.insert(prompt.end(), opt.previous.end() - keep, opt.previous.end());
-  }
-  const int64_t sot_index = static_cast<int64_t>(prompt.size());
-  prompt.push_back(sp.sot);
-  if (m.multilingual()) {
-    const int32_t lang = m.language_token(opt.language);
-    if (lang < 0) fail("whisper: unknown language '{}'", opt.language);
-    prompt.push_back(lang);
-    prompt.push_back(opt.translate ? sp.translate : sp.transcribe);
-  }
-  if (!opt.timestamps) prompt.push_back(sp.no_timestamps);
-  const size_t before_prefix = prompt.size();
-  if (!opt.prefix.empty()) {
-    if (opt.timestamps && opt.prefix.front() < sp.timestamp_begin) prompt.push_back(sp.timestamp_begin);
-    prompt.insert(prompt.end(), opt.prefix.begin(), opt.prefix.end());
-  }
-  const int64_t max_total = std::min<int64_t>(hp.n_text_ctx, static_cast<int64_t>(prompt.size()) +
-                                                                 std::min(opt.max_new_tokens, hp.n_text_ctx / 2));
-  if (static_cast<int64_t>(prompt.size()) >= hp.n_text_ctx) fail("whisper: prompt too long");
-
+  const detail::Prompt p = detail::build_prompt(m, opt);
+  const auto P = static_cast<int64_t>(p.tokens.size());
+  // Draft tokens at positions P.. are usable while their logits still choose a token < max_total.
+  const auto k = static_cast<int64_t>(
+      std::min<size_t>(opt.draft.size(), static_cast<size_t>(std::max<int64_t>(0, p.max_total - P - 1))));
+  const std::span<const int32_t> draft = std::span(opt.draft).first(static_cast<size_t>(k));
   DecodeResult r;
-  // No-speech probability: softmax at the start-of-transcript position.
-  state.decode(std::span(prompt).first(sot_index + 1), 0, sot_index, cancel);
-  {
-    std::span<float> lg = state.logits();
-    const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
-    r.no_speech_prob = static_cast<float>(std::exp(lg[sp.no_speech] - lse));
-  }
-  int64_t n_past = sot_index + 1;
-  if (static_cast<int64_t>(prompt.size()) > n_past) {
-    state.decode(std::span(prompt).subspan(n_past), n_past,
-                 static_cast<int64_t>(prompt.size()) - n_past - 1, cancel);
-    n_past = static_cast<int64_t>(prompt.size());
-  }
+  r.temperature = opt.temperature;
+  r.no_speech_prob = detail::feed_prompt(state, p, draft, cancel);
+  std::mt19937_64 rng(opt.seed);
+  std::vector<double> probs;
   // seq: what the rules look at (the forced prefix counts as sampled, as in openai/faster-whisper).
-  std::vector<int32_t> seq(prompt.begin() + static_cast<int64_t>(before_prefix), prompt.end());
+  std::vector<int32_t> seq(p.tokens.begin() + p.before_prefix, p.tokens.end());
   const size_t prefix_len = seq.size();
   seq.reserve(prefix_len + opt.max_new_tokens + 1);
-  while (n_past < max_total) {
-    std::span<float> lg = state.logits();
-    apply_rules(m, opt, seq, lg);
-    const int64_t best = std::max_element(lg.begin(), lg.end()) - lg.begin();
-    const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
-    r.sum_logprob += lg[best] - lse;
-    const auto tok = static_cast<int32_t>(best);
-    if (tok == sp.eot) break;
+  int64_t rows = k + 1;  // logits rows available: row i chooses the token at position P + i
+  int64_t row = 0;
+  for (int64_t pos = P; pos < p.max_total; ++pos) {
+    std::span<float> lg = state.logits(row);
+    detail::apply_rules(m, opt, seq, lg);
+    const int32_t tok = choose(lg, opt.temperature, rng, probs);
+    r.sum_logprob += lg[tok] - detail::log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+    if (tok == m.tokens().eot) break;
     seq.push_back(tok);
+    if (row + 1 < rows && tok == draft[static_cast<size_t>(row)]) {
+      ++row;  // the draft token is what we chose: its logits are already computed
+      ++r.draft_accepted;
+      continue;
+    }
+    // First disagreement (or the draft ran out): decode sequentially from here on, overwriting
+    // the draft's cache entries from this position.
     const int32_t one[1] = {tok};
-    state.decode(one, n_past, 0, cancel);
-    ++n_past;
+    state.decode(one, pos, 0, cancel);
+    rows = 1;
+    row = 0;
   }
   r.tokens.assign(seq.begin() + static_cast<int64_t>(prefix_len), seq.end());
   r.avg_logprob = r.sum_logprob / static_cast<double>(r.tokens.size() + 1);
@@ -184,13 +123,18 @@ std::vector<Segment> transcribe(WhisperState& state, std::span<const float> mel,
   std::vector<Segment> out;
   std::vector<int32_t> all_tokens;
   std::vector<float> seg_mel;
+  size_t prompt_reset_since = 0;
   int64_t seek = 0;
   while (seek < content) {
     const int64_t seg = std::min(window, content - seek);
     encode_frames(state, mel, n_frames, seek, seg, opt, seg_mel, cancel);
     DecodeOptions dopt = opt.decode;
-    if (opt.condition_on_previous_text) dopt.previous = all_tokens;
-    const DecodeResult r = decode_greedy(state, dopt, cancel);
+    if (opt.condition_on_previous_text) {
+      dopt.previous.assign(all_tokens.begin() + static_cast<int64_t>(prompt_reset_since),
+                           all_tokens.end());
+    }
+    dopt.seed = opt.decode.seed + static_cast<uint64_t>(seek);
+    const DecodeResult r = decode_with_fallback(state, opt, dopt, cancel);
     const double t0 = static_cast<double>(seek) * 0.01;
     if (opt.no_speech_threshold > 0 && r.no_speech_prob > opt.no_speech_threshold &&
         r.avg_logprob < opt.log_prob_threshold) {
@@ -242,6 +186,7 @@ std::vector<Segment> transcribe(WhisperState& state, std::span<const float> mel,
       seek += seg;
     }
     all_tokens.insert(all_tokens.end(), tk.begin(), tk.begin() + static_cast<int64_t>(consumed));
+    if (r.temperature > opt.prompt_reset_on_temperature) prompt_reset_since = all_tokens.size();
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "models/whisper.hpp"
+#include "runtime/attention_dense.hpp"
 #include "runtime/ops.hpp"
 #include "runtime/thread_pool.hpp"
 
@@ -32,9 +33,7 @@ WhisperState::WhisperState(std::shared_ptr<const WhisperModel> model, rt::Thread
   const Hparams& hp = model_->hparams();
   const int64_t hd = hp.n_text_state / hp.n_text_head;
   cross_ = rt::KvCache(hp.n_text_layer, hp.n_audio_ctx, hp.n_text_head, hd, rt::DType::F32);
-  self_ = rt::KvCache(hp.n_text_layer, hp.n_text_ctx, hp.n_text_head, hd, rt::DType::F32);
-  enc_kv_ = rt::KvCache(1, hp.n_audio_ctx, hp.n_audio_head, hp.n_audio_state / hp.n_audio_head,
-                        rt::DType::F32);
+  self_.emplace_back(hp.n_text_layer, hp.n_text_ctx, hp.n_text_head, hd, rt::DType::F32);
   logits_.resize(hp.n_vocab);
 }
 
@@ -70,7 +69,9 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   grow(attn_, td);
   const int64_t ff = m.enc[0].up.w.n_out;
   grow(ffn_, static_cast<size_t>(T) * ff);
-  grow(attn_scratch_, rt::attention_scratch_floats(T, pool_ ? pool_->size() : 1));
+  const rt::DenseAttentionScratch dense = rt::dense_attention_scratch(T, d / hp.n_audio_head);
+  grow(dense_scratch_, dense.floats);
+  grow(mm_, dense.bytes);
 
   rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, m.conv1_b, c1, conv_a_.data(), cols_, mm_, pool_);
   rt::gelu(conv_a_.data(), conv_a_.data(), t1 * d, rt::GeluKind::Erf);
@@ -79,19 +80,13 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   rt::add(x_.data(), m.enc_pos, x_.data(), T * d);
   rt::check_cancel(cancel);
 
-  rt::AttentionParams ap;
-  ap.n_head = hp.n_audio_head;
-  ap.n_head_kv = hp.n_audio_head;
-  ap.head_dim = d / hp.n_audio_head;
-  ap.causal = false;
-  const rt::KvLayer kv = enc_kv_.layer(0);
   for (const EncoderLayer& l : m.enc) {
     rt::layer_norm(x_.data(), l.attn_norm.w, l.attn_norm.b, h_.data(), T, d, hp.eps);
     linear_fwd(l.q, h_.data(), T, q_.data(), mm_, pool_);
     linear_fwd(l.k, h_.data(), T, k_.data(), mm_, pool_);
     linear_fwd(l.v, h_.data(), T, v_.data(), mm_, pool_);
-    rt::kv_store(kv, 0, k_.data(), v_.data(), T);
-    rt::attention(q_.data(), T, kv, 0, T, ap, attn_.data(), attn_scratch_, pool_);
+    rt::dense_attention(q_.data(), k_.data(), v_.data(), T, hp.n_audio_head, d / hp.n_audio_head,
+                        0.0f, attn_.data(), dense_scratch_, mm_, pool_);
     linear_fwd(l.o, attn_.data(), T, h_.data(), mm_, pool_);
     rt::add(x_.data(), h_.data(), x_.data(), T * d);
     rt::layer_norm(x_.data(), l.ffn_norm.w, l.ffn_norm.b, h_.data(), T, d, hp.eps);
@@ -125,8 +120,50 @@ void WhisperState::ensure_decode_capacity(int64_t n) {
   dec_cap_ = n;
 }
 
+rt::KvCache& WhisperState::self_slot(int slot) {
+  if (slot < 0 || slot > 64) fail("whisper decode: self-attention slot {} (0..64)", slot);
+  const Hparams& hp = model_->hparams();
+  while (static_cast<int>(self_.size()) <= slot) {
+    self_.emplace_back(hp.n_text_layer, hp.n_text_ctx, hp.n_text_head,
+                       hp.n_text_state / hp.n_text_head, rt::DType::F32);
+  }
+  return self_[static_cast<size_t>(slot)];
+}
+
+void WhisperState::copy_self_cache(int from, int to, int64_t n_pos) {
+  if (from == to) return;
+  const Hparams& hp = model_->hparams();
+  if (n_pos < 0 || n_pos > hp.n_text_ctx) fail("whisper: cannot copy {} cache positions", n_pos);
+  self_slot(std::max(from, to));
+  const size_t bytes = static_cast<size_t>(n_pos) * hp.n_text_state * sizeof(float);
+  for (int i = 0; i < hp.n_text_layer; ++i) {
+    const rt::KvLayer src = self_[static_cast<size_t>(from)].layer(i);
+    const rt::KvLayer dst = self_[static_cast<size_t>(to)].layer(i);
+    std::memcpy(dst.k, src.k, bytes);
+    std::memcpy(dst.v, src.v, bytes);
+  }
+}
+
+std::span<float> WhisperState::logits(int64_t row) {
+  const int64_t nv = model_->hparams().n_vocab;
+  if (row < 0 || row >= std::max<int64_t>(logits_rows_, 1)) {
+    fail("whisper: logits row {} of {}", row, logits_rows_);
+  }
+  return std::span(logits_).subspan(static_cast<size_t>(row * nv), static_cast<size_t>(nv));
+}
+
 void WhisperState::decode(std::span<const int32_t> ids, int64_t n_past, int64_t logits_row,
-                          const CancelToken& cancel) {
+                          const CancelToken& cancel, int slot) {
+  forward(ids, n_past, logits_row, logits_row + 1, cancel, slot);
+}
+
+void WhisperState::decode_rows(std::span<const int32_t> ids, int64_t n_past, int64_t first_row,
+                               const CancelToken& cancel, int slot) {
+  forward(ids, n_past, first_row, static_cast<int64_t>(ids.size()), cancel, slot);
+}
+
+void WhisperState::forward(std::span<const int32_t> ids, int64_t n_past, int64_t row_begin,
+                           int64_t row_end, const CancelToken& cancel, int slot) {
   const WhisperModel& m = *model_;
   const Hparams& hp = m.hparams();
   const int64_t n = static_cast<int64_t>(ids.size());
@@ -137,7 +174,13 @@ void WhisperState::decode(std::span<const int32_t> ids, int64_t n_past, int64_t 
          hp.n_text_ctx);
   }
   if (n_audio_ == 0) fail("whisper decode: encode() must run first");
-  if (logits_row < 0 || logits_row >= n) fail("whisper decode: logits row {} of {}", logits_row, n);
+  if (row_begin < 0 || row_begin >= row_end || row_end > n) {
+    fail("whisper decode: logits rows {}..{} of {}", row_begin, row_end, n);
+  }
+  for (int32_t id : ids) {
+    if (id < 0 || id >= hp.n_vocab) fail("whisper decode: token {} outside the vocabulary", id);
+  }
+  rt::KvCache& self_cache = self_slot(slot);
   ensure_decode_capacity(n);
   grow(attn_scratch_,
        rt::attention_scratch_floats(std::max<int64_t>(n_audio_, n_past + n), pool_ ? pool_->size() : 1));
@@ -154,7 +197,7 @@ void WhisperState::decode(std::span<const int32_t> ids, int64_t n_past, int64_t 
   const int64_t ff = m.dec[0].up.w.n_out;
   for (int i = 0; i < hp.n_text_layer; ++i) {
     const DecoderLayer& l = m.dec[i];
-    const rt::KvLayer self_kv = self_.layer(i);
+    const rt::KvLayer self_kv = self_cache.layer(i);
     rt::layer_norm(dx_.data(), l.attn_norm.w, l.attn_norm.b, dh_.data(), n, d, hp.eps);
     linear_fwd(l.q, dh_.data(), n, dq_.data(), mm_, pool_);
     linear_fwd(l.k, dh_.data(), n, dk_.data(), mm_, pool_);
@@ -179,10 +222,13 @@ void WhisperState::decode(std::span<const int32_t> ids, int64_t n_past, int64_t 
     rt::add(dx_.data(), dh_.data(), dx_.data(), n * d);
     rt::check_cancel(cancel);
   }
-  float* last = dx_.data() + logits_row * d;
-  rt::layer_norm(last, m.dec_norm.w, m.dec_norm.b, last, 1, d, hp.eps);
-  grow(mm_, rt::matmul_scratch_bytes(m.tok_emb.type, d, 1));
-  rt::matmul(m.tok_emb, last, 1, logits_.data(), mm_, pool_);
+  const int64_t rows = row_end - row_begin;
+  float* first = dx_.data() + row_begin * d;
+  rt::layer_norm(first, m.dec_norm.w, m.dec_norm.b, first, rows, d, hp.eps);
+  grow(logits_, static_cast<size_t>(rows) * hp.n_vocab);
+  grow(mm_, rt::matmul_scratch_bytes(m.tok_emb.type, d, rows));
+  rt::matmul(m.tok_emb, first, rows, logits_.data(), mm_, pool_);
+  logits_rows_ = rows;
 }
 
 }  // namespace duet::whisper

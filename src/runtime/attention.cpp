@@ -60,7 +60,7 @@ void kv_store(const KvLayer& kv, int64_t pos, const float* k, const float* v, in
 }
 
 size_t attention_scratch_floats(int64_t n_kv, int n_threads) {
-  return static_cast<size_t>((n_kv + kScratchPad) * std::max(n_threads, 1));
+  return static_cast<size_t>((n_kv + kScratchPad) * kMaxHeadsAtOnce * std::max(n_threads, 1));
 }
 
 void attention(const float* q, int64_t n_tokens, const KvLayer& kv, int64_t n_past, int64_t n_kv,
@@ -83,7 +83,8 @@ void attention(const float* q, int64_t n_tokens, const KvLayer& kv, int64_t n_pa
   const bool f16 = kv.type == DType::F16;
 
   auto work = [&](int64_t begin, int64_t end, int thread) {
-    float* s = scratch.data() + static_cast<size_t>(thread) * static_cast<size_t>(n_kv + kScratchPad);
+    const auto s_stride = static_cast<size_t>(n_kv + kScratchPad);
+    float* s = scratch.data() + static_cast<size_t>(thread) * s_stride * kMaxHeadsAtOnce;
     for (int64_t item = begin; item < end; ++item) {
       const int64_t t = item / p.n_head, h = item % p.n_head, g = h / group;
       const float* qv = q + item * hd;
@@ -93,12 +94,16 @@ void attention(const float* q, int64_t n_tokens, const KvLayer& kv, int64_t n_pa
       if (p.causal) hi = std::min(n_kv, qpos + 1);
       if (p.sliding_window > 0) lo = std::max<int64_t>(0, qpos - p.sliding_window + 1);
       std::fill(o, o + hd, 0.0f);
-      if (hi <= lo) continue;
-      const int64_t n = hi - lo;
       if (f16) {
-        attend_f16_ordered(qv, kv, g, lo, hi, scale, p.softcap, o, s);
+        // The following query heads of this token that share kv head g go along.
+        const int64_t more = std::min({end - item, group - h % group, int64_t{kMaxHeadsAtOnce}}) - 1;
+        std::fill(o, o + hd * (more + 1), 0.0f);
+        if (hi > lo) attend_f16_ordered(qv, static_cast<int>(more + 1), kv, g, lo, hi, scale, p.softcap, o, s, s_stride);
+        item += more;
         continue;
       }
+      if (hi <= lo) continue;
+      const int64_t n = hi - lo;
       for (int64_t j = 0; j < n; ++j) {
         const size_t off = static_cast<size_t>((lo + j) * row + g * hd);
         s[j] = scale * vk.dot_f32(static_cast<const float*>(kv.k) + off, qv, hd);

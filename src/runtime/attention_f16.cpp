@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/error.hpp"
 #include "runtime/half.hpp"
 #include "runtime/quants.hpp"
 
@@ -160,22 +161,27 @@ inline float dot_f16_ordered_avx2(const uint16_t* a, const float* b, int64_t n) 
   return static_cast<float>(sum);
 }
 
-void attend_avx2(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
-                 float softcap, float* out, float* s) {
-  const int64_t hd = kv.head_dim, row = kv.n_head_kv * hd;
-  const auto* K = static_cast<const uint16_t*>(kv.k);
-  const auto* V = static_cast<const uint16_t*>(kv.v);
-  alignas(32) float q16[kMaxHeadDim];
-  for (int64_t d = 0; d < hd; ++d) q16[d] = round_f16(q[d]);
-  const int64_t n = hi - lo;
-  float mx = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    float x = dot_f16_ordered_avx2(K + (lo + j) * row + g * hd, q16, hd) * scale;
-    if (softcap > 0.0f) x = softcap * std::tanh(x / softcap);
-    s[j] = x;
-    mx = std::max(mx, x);
+// Two dots of one F16 row with two queries, each exactly dot_f16_ordered_avx2 (the row's F16 ->
+// F32 conversion is shared). n is a multiple of 32.
+inline void dot2_f16_ordered_avx2(const uint16_t* a, const float* b0, const float* b1, int64_t n, float* r0,
+                                  float* r1) {
+  __m256 x[4], y[4];
+  for (int r = 0; r < 4; ++r) x[r] = y[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n; i += 32) {
+    for (int r = 0; r < 4; ++r) {
+      const __m256 av = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + r * 8)));
+      x[r] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b0 + i + r * 8), x[r]);
+      y[r] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b1 + i + r * 8), y[r]);
+    }
   }
-  // Exps over 8-aligned blocks of absolute positions; lanes outside [lo, hi) count as 0.
+  *r0 = reduce8(_mm256_add_ps(_mm256_add_ps(x[0], x[2]), _mm256_add_ps(x[1], x[3])));
+  *r1 = reduce8(_mm256_add_ps(_mm256_add_ps(y[0], y[2]), _mm256_add_ps(y[1], y[3])));
+}
+
+// Softmax of s[0, hi - lo) in place (exps over 8-aligned blocks of absolute positions, lanes
+// outside [lo, hi) counting as 0), probabilities rounded to F16.
+void softmax_ordered_avx2(float* s, int64_t lo, int64_t hi, float mx) {
+  const int64_t n = hi - lo;
   double sum = 0.0;
   const int64_t first_block = lo & ~int64_t{7};
   for (int64_t b0 = first_block; b0 < hi; b0 += 8) {
@@ -197,23 +203,90 @@ void attend_avx2(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64
   }
   const float inv = static_cast<float>(1.0 / sum);
   for (int64_t j = 0; j < n; ++j) s[j] = round_f16(s[j] * inv);
-  // Each 8-wide slice of the output keeps 32 accumulators, one per (chunk lane, accumulator).
-  for (int64_t d0 = 0; d0 < hd; d0 += 8) {
-    __m256 acc[32];
-    for (auto& a : acc) a = _mm256_setzero_ps();
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t pos = lo + j;
-      const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(V + pos * row + g * hd + d0)));
-      __m256& a = acc[((pos >> 3) & 3) * 8 + (pos & 7)];
-      a = _mm256_fmadd_ps(v, _mm256_set1_ps(s[j]), a);
+}
+
+// out_h[d0, d0 + 8) = sum over positions of p_h * v for H heads (1 or 2) sharing the V slice: 32
+// accumulators per head, one per absolute position mod 32 (chunk lane, accumulator), filled in 8
+// passes of 4 (the lanes 4 * half .. 4 * half + 3 of the 8-blocks whose index mod 4 is quarter),
+// so a pass's accumulators of both heads stay in registers and each converted V slice serves
+// both. Each accumulator takes its positions in increasing order, then the fixed reduction tree.
+template <int H>
+inline void weighted_sum8(const uint16_t* vd, int64_t row, const float* const* s, int64_t lo, int64_t hi,
+                          float* const* out) {
+  const int64_t first_block = lo & ~int64_t{7};
+  __m256 acc[H][32];
+  for (int pass = 0; pass < 8; ++pass) {
+    const int quarter = pass >> 1, l0 = (pass & 1) * 4;
+    __m256 a[H][4];
+    for (int h = 0; h < H; ++h)
+      for (auto& x : a[h]) x = _mm256_setzero_ps();
+    auto fma_pos = [&](int k, int64_t pos) {
+      const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(vd + pos * row)));
+      for (int h = 0; h < H; ++h) a[h][k] = _mm256_fmadd_ps(v, _mm256_set1_ps(s[h][pos - lo]), a[h][k]);
+    };
+    for (int64_t b0 = first_block + 8 * ((quarter - (first_block >> 3)) & 3); b0 < hi; b0 += 32) {
+      const int64_t p0 = b0 + l0;
+      if (p0 >= lo && p0 + 4 <= hi) {
+        for (int k = 0; k < 4; ++k) fma_pos(k, p0 + k);
+      } else {
+        for (int k = 0; k < 4; ++k) {
+          if (p0 + k >= lo && p0 + k < hi) fma_pos(k, p0 + k);
+        }
+      }
     }
+    for (int h = 0; h < H; ++h)
+      for (int k = 0; k < 4; ++k) acc[h][quarter * 8 + l0 + k] = a[h][k];
+  }
+  for (int h = 0; h < H; ++h) {
+    const __m256* c = acc[h];
     __m256 y[8];
-    for (int l = 0; l < 8; ++l) {
-      y[l] = _mm256_add_ps(_mm256_add_ps(acc[l], acc[16 + l]), _mm256_add_ps(acc[8 + l], acc[24 + l]));
-    }
+    for (int l = 0; l < 8; ++l) y[l] = _mm256_add_ps(_mm256_add_ps(c[l], c[16 + l]), _mm256_add_ps(c[8 + l], c[24 + l]));
     const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(y[0], y[4]), _mm256_add_ps(y[1], y[5])),
                                    _mm256_add_ps(_mm256_add_ps(y[2], y[6]), _mm256_add_ps(y[3], y[7])));
-    _mm256_storeu_ps(out + d0, r);
+    _mm256_storeu_ps(out[h], r);
+  }
+}
+
+// nh query heads sharing kv head g: each K row and V slice is read once for all of them (it stays
+// in L1 between heads); every head's arithmetic is exactly the single-head order.
+void attend_avx2(const float* q, int nh, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
+                 float softcap, float* out, float* s, size_t s_stride) {
+  const int64_t hd = kv.head_dim, row = kv.n_head_kv * hd;
+  const auto* K = static_cast<const uint16_t*>(kv.k);
+  const auto* V = static_cast<const uint16_t*>(kv.v);
+  alignas(32) float q16[kMaxHeadsAtOnce][kMaxHeadDim];
+  float mx[kMaxHeadsAtOnce];
+  for (int h = 0; h < nh; ++h) {
+    for (int64_t d = 0; d < hd; ++d) q16[h][d] = round_f16(q[h * hd + d]);
+    mx[h] = -INFINITY;
+  }
+  const int64_t n = hi - lo;
+  for (int64_t j = 0; j < n; ++j) {
+    const uint16_t* krow = K + (lo + j) * row + g * hd;
+    float d[kMaxHeadsAtOnce];
+    int h = 0;
+    if (hd % 32 == 0) {
+      for (; h + 2 <= nh; h += 2) dot2_f16_ordered_avx2(krow, q16[h], q16[h + 1], hd, &d[h], &d[h + 1]);
+    }
+    for (; h < nh; ++h) d[h] = dot_f16_ordered_avx2(krow, q16[h], hd);
+    for (h = 0; h < nh; ++h) {
+      float x = d[h] * scale;
+      if (softcap > 0.0f) x = softcap * std::tanh(x / softcap);
+      s[static_cast<size_t>(h) * s_stride + static_cast<size_t>(j)] = x;
+      mx[h] = std::max(mx[h], x);
+    }
+  }
+  for (int h = 0; h < nh; ++h) softmax_ordered_avx2(s + static_cast<size_t>(h) * s_stride, lo, hi, mx[h]);
+  for (int64_t d0 = 0; d0 < hd; d0 += 8) {
+    for (int h = 0; h < nh; h += 2) {
+      const float* sp[2] = {s + static_cast<size_t>(h) * s_stride, s + static_cast<size_t>(h + 1) * s_stride};
+      float* op[2] = {out + h * hd + d0, out + (h + 1) * hd + d0};
+      if (h + 1 < nh) {
+        weighted_sum8<2>(V + g * hd + d0, row, sp, lo, hi, op);
+      } else {
+        weighted_sum8<1>(V + g * hd + d0, row, sp, lo, hi, op);
+      }
+    }
   }
 }
 
@@ -221,12 +294,16 @@ void attend_avx2(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64
 
 }  // namespace
 
-void attend_f16_ordered(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi, float scale,
-                        float softcap, float* out, float* s) {
+void attend_f16_ordered(const float* q, int n_heads, const KvLayer& kv, int64_t g, int64_t lo,
+                        int64_t hi, float scale, float softcap, float* out, float* s, size_t s_stride) {
+  if (n_heads < 1 || n_heads > kMaxHeadsAtOnce) fail("attention: {} heads at once (1..{})", n_heads, kMaxHeadsAtOnce);
   if (best_isa() == Isa::Avx2 && kv.head_dim % 8 == 0) {
-    attend_avx2(q, kv, g, lo, hi, scale, softcap, out, s);
-  } else {
-    attend_portable(q, kv, g, lo, hi, scale, softcap, out, s);
+    attend_avx2(q, n_heads, kv, g, lo, hi, scale, softcap, out, s, s_stride);
+    return;
+  }
+  for (int h = 0; h < n_heads; ++h) {
+    attend_portable(q + h * kv.head_dim, kv, g, lo, hi, scale, softcap, out + h * kv.head_dim,
+                    s + static_cast<size_t>(h) * s_stride);
   }
 }
 

@@ -12,9 +12,14 @@
 
 namespace duet::rt {
 
-// out f32 [head_dim] = softmax(scale * q.K[lo..hi)) . V[lo..hi) for kv head `g`; q f32 [head_dim];
-// s: scratch of at least hi - lo floats. head_dim <= 1024.
-void attend_f16_ordered(const float* q, const KvLayer& kv, int64_t g, int64_t lo, int64_t hi,
-                        float scale, float softcap, float* out, float* s);
+// Query heads attended together (they share a kv head, so its rows are read once for all).
+inline constexpr int kMaxHeadsAtOnce = 4;
+
+// For each of n_heads (1..kMaxHeadsAtOnce) query heads h sharing kv head `g`:
+// out f32 [h * head_dim, +head_dim) = softmax(scale * q_h.K[lo..hi)) . V[lo..hi), q f32
+// [n_heads, head_dim]; s: scratch, head h's hi - lo floats at s + h * s_stride. head_dim <= 1024.
+// Each head's result is exactly what it would be alone.
+void attend_f16_ordered(const float* q, int n_heads, const KvLayer& kv, int64_t g, int64_t lo,
+                        int64_t hi, float scale, float softcap, float* out, float* s, size_t s_stride);
 
 }  // namespace duet::rt

@@ -1,11 +1,13 @@
-// matmul(): quantize activations once, then split output rows over the pool and run the type's
-// tile kernel (tile_rows weight rows x tile_cols tokens). Must never allocate or read past the
-// weight rows and activation rows it was given.
+// matmul(): float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
+// else quantizes activations once, then splits output rows over the pool and runs the type's tile
+// kernel (tile_rows weight rows x tile_cols tokens). Must never allocate or read past the weight
+// rows and activation rows it was given.
 #include "runtime/matmul.hpp"
 
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "runtime/gemm_float.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace duet::rt {
@@ -37,12 +39,23 @@ WeightView WeightView::of(DType type, int64_t n_in, int64_t n_out, const void* d
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
   const QuantTraits* t = quant_traits(w_type, Isa::Scalar);
   if (!t || !t->vec_dot) fail("no matmul kernel for weights of type {}", dtype_name(w_type));
-  if (t->act_type == DType::F32) return 0;
+  if (t->act_type == DType::F32) {
+    return n_tokens >= kGemmMinTokens ? gemm_float_scratch_bytes(n_in) : 0;
+  }
   return dtype_row_bytes(t->act_type, n_in) * static_cast<size_t>(n_tokens) + kScratchAlign;
 }
 
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
+  if (gemm_float_applies(w.type, isa, n_tokens) && (!pool || pool->size() <= kGemmMaxThreads)) {
+    gemm_float(w, x, n_tokens, y, scratch, pool);
+    return;
+  }
+  matmul_tiles(w, x, n_tokens, y, scratch, pool, isa);
+}
+
+void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                  std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
   const QuantTraits* t = quant_traits(w.type, isa);
   if (!t || !t->gemm) fail("no matmul kernel for weights of type {}", dtype_name(w.type));
   if (n_tokens <= 0 || w.n_out <= 0) return;

@@ -1,7 +1,11 @@
 // Matrix multiplication against GGUF weights of any supported type:
 // y f32 [n_tokens, n_out] = x f32 [n_tokens, n_in] * W^T, W stored as n_out rows of n_in elements
-// (GGUF ne0 = n_in, ne1 = n_out). Activations are quantized once into caller scratch, output rows
-// are split across the thread pool, and each weight tile is reused across up to 4 tokens.
+// (GGUF ne0 = n_in, ne1 = n_out). Float weights (F32/F16/BF16) with at least kGemmMinTokens tokens
+// go through a packed, cache-blocked GEMM (gemm_float.hpp); otherwise activations are quantized
+// once into caller scratch, output rows are split across the thread pool, and each weight tile is
+// reused across a few tokens. Quantized weights give every token the same bits whatever the batch;
+// float weights do only below kGemmMinTokens tokens (the packed GEMM sums in another order, so a
+// token in a large batch can differ from the same token alone in the last bits).
 // Must never allocate: callers size the scratch with matmul_scratch_bytes() once, up front.
 #pragma once
 
@@ -30,7 +34,8 @@ struct WeightView {
   static WeightView of(DType type, int64_t n_in, int64_t n_out, const void* data);
 };
 
-// Bytes of scratch matmul() needs for this weight type and activation shape (0 for float weights).
+// Bytes of scratch matmul() needs for this weight type and activation shape (0 for float weights
+// below kGemmMinTokens tokens; the packed GEMM's per-thread panel buffers above).
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens);
 
 // y = x * W^T. x: f32 [n_tokens, n_in] (rows contiguous); y: f32 [n_tokens, n_out]; scratch at
@@ -38,5 +43,10 @@ size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens);
 // Throws duet::Error for weight types without kernels or a short scratch.
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch, ThreadPool* pool, Isa isa = best_isa());
+
+// matmul() without the packed float GEMM: the tile kernels at every token count. For benchmarks
+// and tests that compare the two paths; same contract as matmul().
+void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                  std::span<uint8_t> scratch, ThreadPool* pool, Isa isa = best_isa());
 
 }  // namespace duet::rt

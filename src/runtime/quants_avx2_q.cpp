@@ -1,5 +1,5 @@
 // AVX2/FMA kernels for the 32-element block types: Q4_0/Q5_0/Q8_0 weights x Q8_0 activations,
-// Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 4 tokens), and the Q8_0/Q8_1
+// Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 8 tokens), and the Q8_0/Q8_1
 // activation quantizers. Compiled for AVX2 inside a target region so the rest of the binary stays
 // portable. Must never be called on a CPU without AVX2/FMA/F16C (quant_traits() guards this), and
 // must match the scalar reference (quants_ref.cpp) up to float summation order.
@@ -65,9 +65,9 @@ struct Tile32 {
     using W = typename F::W;
     using A = typename F::A;
     __m256 acc[R][C];
-    __m128 macc[R];  // Q4_1/Q5_1: sum of m_w * s_a, one lane per token
+    __m256 macc[R];  // Q4_1/Q5_1: sum of m_w * s_a, one lane per token
     for (int r = 0; r < R; ++r) {
-      macc[r] = _mm_setzero_ps();
+      macc[r] = _mm256_setzero_ps();
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
     }
     const W* wr[R];
@@ -77,44 +77,47 @@ struct Tile32 {
 
     for (int64_t ib = 0; ib < nb; ++ib) {
       prefetch_ahead<R>(w, ws, sizeof(W), ib);
-      __m256i aq[C];
-      float ad[C];
+      // The C activation scales, widened together (one conversion, not one per token).
+      __m128i dh = _mm_setzero_si128();
+      [&]<int... cs>(std::integer_sequence<int, cs...>) {
+        ((dh = _mm_insert_epi16(dh, static_cast<short>(ar[cs][ib].d), cs)), ...);
+      }(std::make_integer_sequence<int, C>{});
+      const __m256 adv = _mm256_cvtph_ps(dh);
       // The activations' s = d * sum(q) of the C tokens as one vector, gathered in registers (a
       // float array here would cost a store-forwarding stall per block).
-      for (int c = 0; c < C; ++c) {
-        aq[c] = loadu256(ar[c][ib].qs);
-        ad[c] = h2f(ar[c][ib].d);
-      }
-      __m128 sa = _mm_setzero_ps();
+      __m256 sa = _mm256_setzero_ps();
       if constexpr (!F::kSigned) {
         auto s_of = [&](int c) { return c < C ? static_cast<short>(ar[c < C ? c : 0][ib].s) : short{0}; };
-        sa = _mm_cvtph_ps(_mm_setr_epi16(s_of(0), s_of(1), s_of(2), s_of(3), 0, 0, 0, 0));
+        sa = _mm256_cvtph_ps(_mm_setr_epi16(s_of(0), s_of(1), s_of(2), s_of(3), s_of(4), s_of(5),
+                                            s_of(6), s_of(7)));
       }
       for (int r = 0; r < R; ++r) {
         const W& wb = wr[r][ib];
         const __m256i q = F::quants(wb);
-        const float dw = h2f(wb.d);
+        // sc[c] = dw * ad[c], the same product for every tile shape.
+        alignas(32) float sc[8];
+        _mm256_store_ps(sc, _mm256_mul_ps(_mm256_set1_ps(h2f(wb.d)), adv));
         if constexpr (F::kSigned) {
           const __m256i aqx = _mm256_abs_epi8(q);
           for (int c = 0; c < C; ++c) {
-            const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, aq[c]));
-            acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
+            const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, loadu256(ar[c][ib].qs)));
+            acc[r][c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[r][c]);
           }
         } else {
           // Every tile width rounds the same way (separate min-term accumulator), so a token's
           // result never depends on how many tokens share its tile: decoding a prompt in one
           // batch or token by token gives identical logits.
           for (int c = 0; c < C; ++c) {
-            const __m256 p = _mm256_cvtepi32_ps(dot_us(q, aq[c]));
-            acc[r][c] = _mm256_fmadd_ps(p, _mm256_set1_ps(dw * ad[c]), acc[r][c]);
+            const __m256 p = _mm256_cvtepi32_ps(dot_us(q, loadu256(ar[c][ib].qs)));
+            acc[r][c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[r][c]);
           }
-          macc[r] = _mm_fmadd_ps(_mm_set1_ps(h2f(wb.m)), sa, macc[r]);
+          macc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb.m)), sa, macc[r]);
         }
       }
     }
     for (int r = 0; r < R; ++r) {
-      alignas(16) float m[4];
-      _mm_store_ps(m, macc[r]);
+      alignas(32) float m[8];
+      _mm256_store_ps(m, macc[r]);
       for (int c = 0; c < C; ++c) {
         y[static_cast<size_t>(c) * ys + r] = hsum(acc[r][c]) + (F::kSigned ? 0.0f : m[c]);
       }
@@ -122,8 +125,13 @@ struct Tile32 {
   }
 };
 
+// A call takes up to 4 weight rows x 8 tokens, but each kernel instance keeps at most 8 float
+// accumulators (AVX2 has 16 vector registers; a 4x4 instance spills them every block): 1-2 tokens
+// run 4 rows at once (decode), 3-4 tokens 2 rows at a time, 5-8 tokens one row at a time, so a
+// decoded weight block serves up to 8 tokens. Each (row, token) result keeps its own accumulator,
+// so the tile shape never changes a result.
 constexpr int kRows = 4;
-constexpr int kCols = 4;
+constexpr int kCols = 8;
 
 template <class F>
 struct Entry {
@@ -131,9 +139,26 @@ struct Entry {
   using K = Tile32<F, R, C>;
   static void gemm(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc,
                    float* y, size_t ys) {
-    static constexpr TileTable<K, kRows, kCols> table;
-    table.fns[nr - 1][nc - 1](n / kQK, static_cast<const uint8_t*>(w), ws,
-                              static_cast<const uint8_t*>(a), as, y, ys);
+    static constexpr TileTable<K, 4, 2> narrow;
+    static constexpr TileTable<K, 2, 4> mid;
+    static constexpr TileTable<K, 1, 8> wide;
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int64_t nb = n / kQK;
+    if (nc <= 2) {
+      narrow.fns[nr - 1][nc - 1](nb, wb, ws, ab, as, y, ys);
+      return;
+    }
+    const int step = nc <= 4 ? 2 : 1;
+    for (int r = 0; r < nr; r += step) {
+      const int rr = nr - r < step ? nr - r : step;
+      const uint8_t* wr = wb + static_cast<size_t>(r) * ws;
+      if (step == 2) {
+        mid.fns[rr - 1][nc - 1](nb, wr, ws, ab, as, y + r, ys);
+      } else {
+        wide.fns[0][nc - 1](nb, wr, ws, ab, as, y + r, ys);
+      }
+    }
   }
   static float dot(int64_t n, const void* w, const void* a) {
     float y;

@@ -9,6 +9,7 @@
 #include "runtime/ops.hpp"
 #include "runtime/quants.hpp"
 #include "runtime/thread_pool.hpp"
+#include "runtime/vec_math.hpp"
 
 namespace duet::rt {
 
@@ -162,6 +163,23 @@ void depthwise_conv1d_same(const float* x, int64_t t, int64_t c, const float* w,
 void leaky_relu(const float* x, float* y, int64_t n, float slope) {
   // max/min form so the compiler vectorizes it (same values as the ternary for 0 <= slope <= 1).
   for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f) + slope * std::min(x[i], 0.0f);
+}
+
+void tanh_inplace(float* x, int64_t n) { vec_kernels().softcap(x, n, 1.0f); }
+
+void wavenet_gate(float* x, float* y, int64_t rows, int64_t h) {
+  // sigmoid(b) = (1 + tanh(b / 2)) / 2, so one vectorized tanh pass serves both halves.
+  for (int64_t r = 0; r < rows; ++r) {
+    float* b = x + r * 2 * h + h;
+    for (int64_t k = 0; k < h; ++k) b[k] *= 0.5f;
+  }
+  tanh_inplace(x, rows * 2 * h);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* a = x + r * 2 * h;
+    const float* b = a + h;
+    float* o = y + r * h;
+    for (int64_t k = 0; k < h; ++k) o[k] = a[k] * (0.5f + 0.5f * b[k]);
+  }
 }
 
 }  // namespace duet::rt

@@ -62,4 +62,11 @@ void depthwise_conv1d_same(const float* x, int64_t t, int64_t c, const float* w,
 // y = x >= 0 ? x : slope * x over n values; y may be x.
 void leaky_relu(const float* x, float* y, int64_t n, float slope);
 
+// x = tanh(x) over n values (vectorized; absolute error about 1e-7).
+void tanh_inplace(float* x, int64_t n);
+
+// WaveNet's gated activation: x f32 [rows, 2h] -> y f32 [rows, h],
+// y[r, k] = tanh(x[r, k]) * sigmoid(x[r, h + k]). x is overwritten (scratch).
+void wavenet_gate(float* x, float* y, int64_t rows, int64_t h);
+
 }  // namespace duet::rt

@@ -9,7 +9,12 @@
 
 #include "core/error.hpp"
 #include "dialog/engine.hpp"
+#include "audio/audio_buffer.hpp"
+#include "audio/resampler.hpp"
+#include "core/cancel.hpp"
+#include "server/audio_transcriber.hpp"
 #include "server/base64.hpp"
+#include "server/heap_policy.hpp"
 
 namespace duet::server::realtime {
 
@@ -82,7 +87,10 @@ void RealtimeConnection::shutdown() {
   } catch (...) {
   }
   // Destroying a session joins its threads: never on an I/O thread.
-  ctx_->cleanup.submit_always([session]() mutable { session.reset(); });
+  ctx_->cleanup.submit_always([session]() mutable {
+    session.reset();
+    release_free_heap();  // what the session held goes back to the system
+  });
 }
 
 // --- client events ---------------------------------------------------------------------------
@@ -141,8 +149,10 @@ void RealtimeConnection::apply_settings() {
 }
 
 void RealtimeConnection::on_session_update(const SessionUpdate& e) {
-  const dialog::SessionConfig before = settings_.config;
-  apply_session_update(settings_, e.session);  // throws ProtocolError, leaving settings_ as was
+  SessionSettings next = settings_;
+  apply_session_update(next, e.session);  // throws ProtocolError, leaving settings_ as was
+  check_voice(next.config.voice, "session.voice");
+  settings_ = std::move(next);
   try {
     apply_settings();
   } catch (const std::exception& ex) {
@@ -215,17 +225,109 @@ void RealtimeConnection::on_item_create(const ItemCreate& e) {
     throw ProtocolError(fmt::format("Error adding item: an item with id '{}' already exists.", *e.id),
                         "item.id", "item_already_exists");
   }
+  std::vector<float> pcm;
+  if (!e.audio.empty()) pcm = item_audio(e);
   const std::string previous = last_item_id();
   Item item;
   item.id = e.id ? *e.id : new_id("item");
   item.role = e.role;
   item.text = e.text;
-  item.history_id = session_->add_message(e.role, e.text);
+  item.audio = !e.audio.empty();
+  if (item.audio) transcribe_item(item.id, e.audio_content_index, e.text, std::move(pcm));
+  // An audio item takes its place in the history now; its transcript fills it in later.
+  item.history_id = session_->add_message(e.role, item.audio ? std::string() : e.text);
   Item& added = add_item(std::move(item));
   const json fields = {{"previous_item_id", previous.empty() ? json(nullptr) : json(previous)},
                        {"item", item_json(added)}};
   emit(event_name(dialect_, Name::ItemAdded), fields);
   if (dialect_ == Dialect::Ga) emit("conversation.item.done", fields);
+}
+
+std::vector<float> RealtimeConnection::item_audio(const ItemCreate& e) const {
+  std::vector<float> wire;
+  for (size_t i = 0; i < e.audio.size(); ++i) {
+    const std::string param = fmt::format("item.content[{}].audio", e.audio_content_index);
+    std::vector<uint8_t> bytes;
+    try {
+      bytes = base64_decode(e.audio[i]);
+    } catch (const Error& ex) {
+      throw ProtocolError(fmt::format("Invalid '{}': {}.", param, ex.what()), param,
+                          "invalid_base64");
+    }
+    try {
+      const std::vector<float> part = decode_wire_audio(settings_.input_format, bytes);
+      wire.insert(wire.end(), part.begin(), part.end());
+    } catch (const Error& ex) {
+      throw ProtocolError(fmt::format("Invalid '{}': {}.", param, ex.what()), param, "invalid_audio");
+    }
+  }
+  const int rate = format_rate(settings_.input_format);
+  const int64_t ms = static_cast<int64_t>(wire.size()) * 1000 / rate;
+  const int64_t limit = ctx_->options.limits.max_buffered_audio_ms;
+  if (ms < kMinCommitMs || ms > limit) {
+    throw ProtocolError(fmt::format("The audio of a conversation item must last {} to {} ms; it "
+                                    "lasts {} ms.",
+                                    kMinCommitMs, limit, ms),
+                        "item.content", "invalid_value");
+  }
+  AudioBuffer buffer{.sample_rate = rate, .channels = 1, .samples = std::move(wire)};
+  if (rate != 16000) buffer = resample(buffer, 16000);
+  return std::move(buffer.samples);
+}
+
+void RealtimeConnection::transcribe_item(const std::string& item_id, int64_t content_index,
+                                         const std::string& text, std::vector<float> pcm) {
+  if (!transport_.post) {
+    throw ProtocolError("Audio in conversation items is not available on this connection.",
+                        "item.content", "unsupported_content");
+  }
+  auto post = transport_.post;
+  auto ctx = ctx_;
+  const bool queued = ctx_->workers.try_submit(
+      [ctx, post, item_id, content_index, text, pcm = std::move(pcm)] {
+        std::string transcript, failure;
+        try {
+          const CancelToken never;
+          transcript = transcribe_audio(*ctx->engine, pcm, never);
+          if (!text.empty()) transcript = transcript.empty() ? text : text + " " + transcript;
+        } catch (const std::exception& ex) {
+          failure = ex.what();
+        }
+        post([item_id, content_index, transcript, failure](RealtimeConnection& self) {
+          self.on_item_transcribed(item_id, content_index, transcript, failure);
+        });
+      });
+  if (!queued) {
+    throw ProtocolError("The server is too busy to transcribe the item's audio; try again.",
+                        "item.content", "server_busy");
+  }
+  ++transcribing_items_;
+}
+
+void RealtimeConnection::on_item_transcribed(const std::string& item_id, int64_t content_index,
+                                             const std::string& transcript,
+                                             const std::string& failure) {
+  if (transcribing_items_ > 0) --transcribing_items_;
+  Item* item = session_ ? find_item(item_id) : nullptr;
+  if (item) {
+    if (failure.empty()) {
+      item->text = transcript;
+      if (item->history_id != 0) session_->set_message_text(item->history_id, transcript);
+      if (settings_.config.transcribe_input) {
+        emit("conversation.item.input_audio_transcription.completed",
+             {{"item_id", item_id}, {"content_index", content_index}, {"transcript", transcript}});
+      }
+    } else {
+      emit("conversation.item.input_audio_transcription.failed",
+           {{"item_id", item_id},
+            {"content_index", content_index},
+            {"error", {{"type", "server_error"},
+                       {"code", "transcription_failed"},
+                       {"message", fmt::format("could not transcribe the item's audio: {}", failure)},
+                       {"param", nullptr}}}});
+    }
+  }
+  if (session_) start_deferred_response();
 }
 
 void RealtimeConnection::on_item_retrieve(const ItemRetrieve& e) {
@@ -302,8 +404,9 @@ void RealtimeConnection::on_response_create(const ResponseCreate& e) {
                         "", "conversation_already_has_active_response");
   }
   ResponseRequest request = parse_response_request(e.response, settings_);
+  if (request.overrides.voice) check_voice(*request.overrides.voice, "response.voice");
   requested_ = request;
-  if (commit_pending_) {
+  if (commit_pending_ || transcribing_items_ > 0) {
     response_deferred_ = true;  // started by start_deferred_response() once the turn is final
     return;
   }
@@ -342,8 +445,18 @@ void RealtimeConnection::on_output_clear() {
   emit("output_audio_buffer.cleared", {{"response_id", response_ ? json(response_->id) : json(nullptr)}});
 }
 
+void RealtimeConnection::check_voice(const std::string& engine_voice_name, std::string_view param) {
+  try {
+    ctx_->engine->check_voice_name(engine_voice_name);
+  } catch (const Error& ex) {
+    throw ProtocolError(fmt::format("Invalid value for '{}': {}", param, ex.what()),
+                        std::string(param), "invalid_value");
+  }
+}
+
 void RealtimeConnection::start_deferred_response() {
-  commit_pending_ = false;
+  // Still waiting for a user turn to become final, or for an item's audio to be transcribed.
+  if (commit_pending_ || transcribing_items_ > 0) return;
   if (!response_deferred_) return;
   response_deferred_ = false;
   if (!requested_) return;
@@ -439,10 +552,12 @@ void RealtimeConnection::on_frame(const Frame& f) {
         if (commit_pending_) {
           // The turn will not become final: the waiting response cannot start either.
           commit_pending_ = false;
-          if (response_deferred_) {
+          if (response_deferred_ && transcribing_items_ == 0) {
             response_deferred_ = false;
             requested_.reset();
           }
+        } else if (requested_ && !response_ && !response_deferred_) {
+          requested_.reset();  // the requested response failed before it started
         }
         return;
       case FrameKind::Interrupt:
@@ -535,6 +650,7 @@ void RealtimeConnection::on_transcript(const Frame& f, bool final) {
   if (dialect_ == Dialect::Ga) {
     emit("conversation.item.done", {{"previous_item_id", nullptr}, {"item", item_json(*item)}});
   }
+  commit_pending_ = false;
   start_deferred_response();
 }
 
@@ -556,6 +672,7 @@ RealtimeConnection::Response& RealtimeConnection::ensure_response(uint64_t turn)
   r.id = new_id("resp");
   r.turn = turn;
   r.audio = requested_ ? requested_->audio_output : settings_.config.audio_output;
+  r.voice = requested_ ? requested_->voice : settings_.voice;
   requested_.reset();
   response_ = std::move(r);
   return *response_;
@@ -763,8 +880,13 @@ json RealtimeConnection::response_json(const Response& r, std::string_view statu
             {"metadata", nullptr}};
   if (dialect_ == Dialect::Ga) {
     j["output_modalities"] = modalities;
+    json format = {{"type", ga_format_type(settings_.output_format)}};
+    if (settings_.output_format == AudioFormat::Pcm16) format["rate"] = 24000;
+    j["audio"] = {{"output", {{"format", format}, {"voice", r.voice}}}};
   } else {
     j["modalities"] = r.audio ? json::array({"text", "audio"}) : json::array({"text"});
+    j["voice"] = r.voice;
+    j["output_audio_format"] = beta_format_name(settings_.output_format);
   }
   return j;
 }

@@ -29,6 +29,8 @@
 
 namespace duet::server::realtime {
 
+class RealtimeConnection;
+
 // What the connection needs from its transport (WsSession); all called on the strand except
 // post_frame, which the session's thread calls.
 struct Transport {
@@ -38,6 +40,8 @@ struct Transport {
   // Runs `fn` on the strand after `ms` milliseconds, replacing any earlier schedule; ms < 0
   // only cancels. `fn` never runs once the connection is gone.
   std::function<void(int64_t ms, std::function<void()> fn)> schedule;
+  // Runs `fn` on the strand with the connection (from any thread); dropped once it is gone.
+  std::function<void(std::function<void(RealtimeConnection&)> fn)> post;
 };
 
 class RealtimeConnection {
@@ -71,6 +75,7 @@ class RealtimeConnection {
     uint64_t turn = 0;
     bool audio = true;
     bool started = false;  // response.created was sent
+    std::string voice;     // as the client named it
     std::string text;
   };
 
@@ -87,6 +92,14 @@ class RealtimeConnection {
   void on_response_create(const ResponseCreate& e);
   void on_response_cancel(const ResponseCancel& e);
   void on_output_clear();
+  // conversation.item.create with input_audio: the audio at 16 kHz (throws ProtocolError), its
+  // transcription on a worker, and the transcript arriving back on the strand.
+  std::vector<float> item_audio(const ItemCreate& e) const;
+  void transcribe_item(const std::string& item_id, int64_t content_index, const std::string& text,
+                       std::vector<float> pcm);
+  void on_item_transcribed(const std::string& item_id, int64_t content_index,
+                           const std::string& transcript, const std::string& failure);
+  void check_voice(const std::string& engine_voice_name, std::string_view param);
 
   // Session frames.
   void on_speech_started(const dialog::Frame& f);
@@ -148,6 +161,7 @@ class RealtimeConnection {
   // response.create meanwhile waits for it (the session answers only committed turns).
   bool commit_pending_ = false;
   bool response_deferred_ = false;
+  int transcribing_items_ = 0;  // item audio being transcribed; a response.create waits for it
   int64_t input_samples_total_ = 0;  // all audio appended, at the session's input rate
   std::map<std::string, int64_t> truncated_sent_;  // item id -> audio_end_ms already reported
 };

@@ -51,15 +51,26 @@ ClientEventBody parse_item_create(const Fields& ev) {
       throw ProtocolError(fmt::format("Missing required parameter: '{}.type'.", part.path()),
                           part.path() + ".type", "missing_required_parameter");
     }
-    if (*ptype == "input_audio" || *ptype == "audio" || *ptype == "output_audio") {
-      // Audio content needs a transcript Duet can use; raw audio in items is not supported yet.
-      const auto transcript = part.string("transcript");
-      if (!transcript) {
-        throw ProtocolError(fmt::format("Audio content in conversation.item.create needs a "
-                                        "'transcript' in Duet; send the audio with "
-                                        "input_audio_buffer.append instead ({}).",
+    if (*ptype == "input_audio" && part.has("audio")) {
+      // Audio the server transcribes into the item (the person's words, as if spoken).
+      if (out.role != "user") {
+        throw ProtocolError(fmt::format("Audio content in conversation.item.create is only "
+                                        "supported for user messages ({}).",
                                         part.path()),
                             part.path(), "unsupported_content");
+      }
+      if (out.audio.empty()) out.audio_content_index = static_cast<int64_t>(i);
+      out.audio.push_back(part.required_string("audio"));
+      continue;
+    }
+    if (*ptype == "input_audio" || *ptype == "audio" || *ptype == "output_audio") {
+      // Audio content without audio: its transcript is what Duet adds to the history.
+      const auto transcript = part.string("transcript");
+      if (!transcript) {
+        throw ProtocolError(fmt::format("Audio content in conversation.item.create needs "
+                                        "'audio' (base64, user messages) or a 'transcript' ({}).",
+                                        part.path()),
+                            part.path(), "missing_required_parameter");
       }
       if (!out.text.empty()) out.text += ' ';
       out.text += *transcript;

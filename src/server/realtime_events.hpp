@@ -38,6 +38,10 @@ struct ItemCreate {
   std::optional<std::string> id;  // the id the client chose for the item
   std::string role;               // "user", "assistant" or "system"
   std::string text;               // the text content parts, joined
+  // input_audio parts carrying base64 audio (in the session's input format): the server
+  // transcribes them into the item. Empty when the item has none.
+  std::vector<std::string> audio;
+  int64_t audio_content_index = 0;  // the first such part's index in content
 };
 struct ItemRetrieve {
   std::string item_id;

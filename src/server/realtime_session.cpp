@@ -274,7 +274,17 @@ ResponseRequest parse_response_request(const json& response, const SessionSettin
     }
     r.out_of_band = *c == "none";
   }
-  (void)f.string("voice");
+  r.voice = settings.voice;
+  std::optional<std::string> voice = f.string("voice");
+  if (auto audio = f.object("audio")) {  // GA shape: response.audio.output.voice
+    if (auto out = audio->object("output")) {
+      if (auto v = out->string("voice")) voice = *v;
+    }
+  }
+  if (voice) {
+    r.voice = *voice;
+    r.overrides.voice = engine_voice(*voice);
+  }
   r.overrides.audio_output = r.audio_output;
   return r;
 }

@@ -45,6 +45,7 @@ struct ResponseRequest {
   dialog::ResponseOverrides overrides;
   bool audio_output = true;
   bool out_of_band = false;  // conversation: "none"
+  std::string voice;         // the voice as the client named it (the session's unless overridden)
 };
 // Reads response.create's `response` object. Throws ProtocolError.
 ResponseRequest parse_response_request(const json& response, const SessionSettings& settings);

@@ -56,7 +56,8 @@ void transcribe_job(const std::shared_ptr<ServerContext>& ctx, const Transcripti
     mel.push(audio.samples);
     std::vector<float> feats;
     mel.features(feats);
-    segments = whisper::transcribe(state, feats, mel.n_frames(), {}, sink->client_gone());
+    const whisper::TranscribeOptions options;
+    segments = whisper::transcribe(state, feats, mel.n_frames(), options, sink->client_gone());
   }
   FormattedTranscript out = format_transcript(segments, duration, job.format, job.language);
   sink->send(make_response(http::status::ok, std::move(out.body), out.content_type));

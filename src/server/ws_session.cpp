@@ -81,6 +81,13 @@ void WsSession::on_accept(beast::error_code ec) {
       }
     });
   };
+  transport.post = [weak, executor](std::function<void(realtime::RealtimeConnection&)> fn) {
+    net::post(executor, [weak, fn = std::move(fn)] {
+      if (auto self = weak.lock()) {
+        if (self->conn_ && !self->finished_) fn(*self->conn_);
+      }
+    });
+  };
   transport.schedule = [this, weak](int64_t ms, std::function<void()> fn) {
     timer_.cancel();
     if (ms < 0 || !fn) return;

@@ -2,8 +2,10 @@
 // `partial_interval_ms` of new audio a partial hypothesis is decoded; finish() gives the final
 // text of the utterance and starts the next. The stable prefix is the words two consecutive
 // partials agree on (LocalAgreement-2); once stable, those tokens are fed to the decoder as a
-// forced prefix and never generated again. Audio beyond 30 s is committed window by window so
-// memory stays bounded. One WhisperAsr per stream; the WhisperModel is shared.
+// forced prefix and never generated again; the rest of the previous hypothesis is a speculative
+// draft the decoder verifies in one batched pass (same result, fewer sequential steps). Audio
+// beyond 30 s is committed window by window so memory stays bounded. One WhisperAsr per stream;
+// the WhisperModel is shared.
 // Must never block on anything but its own computation, and never drop confirmed text.
 #pragma once
 #include <cstdint>
@@ -24,7 +26,11 @@ struct AsrOptions {
   int partial_interval_ms = 300;  // audio between partial hypotheses; <= 0 disables partials
   // Decoding as offline; with timestamps on (the default) confirmed tokens may include timestamp
   // tokens, which keep the timestamp rules consistent and stop repetition loops.
+  // Only its decode options, thresholds and audio context apply: the stream always decodes
+  // greedily at temperature 0 (no temperature fallback, no beam search) for latency.
   whisper::TranscribeOptions transcribe;
+  // Verify the previous hypothesis as a draft in one batched decoder pass (exact: same text).
+  bool speculative = true;
 };
 
 struct AsrResult {
@@ -32,6 +38,7 @@ struct AsrResult {
   std::string stable;     // prefix of text that will not change
   bool is_final = false;
   double audio_seconds = 0.0;  // audio of the utterance heard when this result was made
+  double decode_seconds = 0.0; // partial/peek: time in the text decoder (not the encoder)
 };
 
 class WhisperAsr {
@@ -71,6 +78,7 @@ class WhisperAsr {
   std::vector<int32_t> committed_tokens_;  // their tokens (decoder conditioning)
   std::vector<int32_t> confirmed_;       // stable tokens of the current window (forced prefix)
   std::vector<int32_t> last_hyp_;        // confirmed_ + the previous partial's generated tokens
+  double last_decode_s_ = 0.0;           // decoder time of the last decode_pending()
   int64_t since_partial_ = 0;            // samples since the last partial
   int64_t total_samples_ = 0;            // samples of the utterance (all windows)
 };

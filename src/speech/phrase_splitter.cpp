@@ -42,7 +42,7 @@ std::optional<std::string> PhraseSplitter::next(bool final) {
     const bool sentence = (mark == '.' || mark == '!' || mark == '?') &&
                           !(mark == '.' && text::is_abbreviation(word.substr(0, end)));
     const bool clause = mark == ',' || mark == ';' || mark == ':';
-    if (first_ && (sentence || clause || paragraph) && words >= 2) {
+    if (first_ && (sentence || clause || paragraph)) {  // even one word: "Sure,"
       cut = i;
     } else if (first_ && words >= kFirstPhraseWords) {
       cut = i;

@@ -146,7 +146,7 @@ SpeechChunk PiperStream::decode_next_window(const CancelToken& cancel) {
   const double ratio = static_cast<double>(out_rate_) / (cfg.sample_rate * pitch_factor_);
   if (!ph.latent) {
     const PhonemizedSentence& s = ph.sentences[ph.next_sentence];
-    ph.latent = model.infer_latent(s.ids, params_, cancel, &voice_.pool());
+    ph.latent = model.infer_prior(s.ids, params_, cancel, &voice_.pool());
     ph.frame = 0;
     ph.sentence_start_out = emitted_;
     // Word timings of this sentence.
@@ -182,8 +182,15 @@ SpeechChunk PiperStream::decode_next_window(const CancelToken& cancel) {
   window_frames_ = std::min(kMaxWindowFrames, window_frames_ * 2);
   const int64_t f0 = ph.frame;
   const int64_t f1 = std::min(lat.n_frames, f0 + window);
-  std::vector<float> native = model.decode(lat, f0, f1, model.total_context_frames(), cancel,
-                                           &voice_.pool(), params_.speaker_id);
+  const int64_t context = model.total_context_frames();
+  // The stream's first audio: only the frames this window reads go through the flow first (the
+  // rest follows in one piece with the next window). Later windows flow the whole remainder.
+  const int64_t need = std::min(lat.n_frames, f1 + context);
+  const bool first_audio = emitted_ == 0 && f0 == 0;
+  const bool partial = first_audio && need + 2 * model.flow_context_frames() < lat.n_frames;
+  model.flow_until(lat, partial ? need : lat.n_frames, params_.speaker_id, cancel, &voice_.pool());
+  std::vector<float> native =
+      model.decode(lat, f0, f1, cancel, &voice_.pool(), params_.speaker_id);
   ph.frame = f1;
   const bool sentence_done = f1 >= lat.n_frames;
   SpeechChunk chunk;
@@ -299,9 +306,14 @@ PiperControls PiperVoice::controls_from(const SynthesisOptions& options) {
 
 AudioBuffer PiperVoice::synthesize(std::string_view text, const SynthesisOptions& options,
                                    const CancelToken& cancel) {
+  return synthesize(text, controls_from(options), cancel);
+}
+
+AudioBuffer PiperVoice::synthesize(std::string_view text, const PiperControls& controls,
+                                   const CancelToken& cancel) {
   const std::string cleaned = replace_invalid_utf8(text);
   if (is_blank_text(cleaned)) fail("nothing to say: the text is empty or only whitespace");
-  PiperStream s(*this, controls_from(options));
+  PiperStream s(*this, controls);
   s.push_text(cleaned);
   s.finish();
   AudioBuffer audio{s.sample_rate(), 1, {}};

@@ -106,6 +106,9 @@ class PiperVoice final : public Voice {
   // semitones at the ends), volume 0..2. One call at a time per object.
   AudioBuffer synthesize(std::string_view text, const SynthesisOptions& options,
                          const CancelToken& cancel) override;
+  // The same with full stream controls (speaker, noise, output rate...).
+  AudioBuffer synthesize(std::string_view text, const PiperControls& controls,
+                         const CancelToken& cancel);
 
   // A stream over this voice; the voice must outlive it and serve one stream at a time.
   std::unique_ptr<PiperStream> stream(const PiperControls& controls = {});

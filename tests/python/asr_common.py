@@ -1,5 +1,6 @@
 """Shared helpers of the ASR checks: the test utterances (pocketsphinx-testdata human recordings
-with their transcripts, plus espeak-ng sentences), the asr_dump driver and text normalisation."""
+with their transcripts, espeak-ng sentences and sentences spoken by the Piper voice through
+piper-tts), the asr_dump driver and text normalisation."""
 from __future__ import annotations
 
 import json
@@ -43,6 +44,20 @@ ESPEAK_SENTENCES = [
     "He plays the guitar every night.",
     "Add eggs and bread to the shopping list.",
 ]
+
+PIPER_SENTENCES = [
+    "Good morning, how did you sleep last night?",
+    "Please send the report to my office before noon.",
+    "The train to the city leaves every twenty minutes.",
+    "Could you play some quiet music while I read?",
+    "It is going to rain later this afternoon.",
+    "I need to buy a new pair of running shoes.",
+    "Turn the volume down a little, please.",
+    "Our neighbours are painting their house green.",
+    "What is the capital city of Australia?",
+    "Let us meet at the cafe near the old bridge.",
+]
+PIPER_VOICE = MODELS / "piper-en_US-joe-medium" / "en_US-joe-medium.onnx"
 
 
 def _read_wav16(path: Path) -> np.ndarray:
@@ -108,8 +123,28 @@ def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
         return np.interp(np.arange(n) * src / dst, np.arange(len(x)), x).astype(np.float32)
 
 
+@lru_cache(maxsize=None)
+def piper_utterances() -> list[tuple[str, np.ndarray, str]]:
+    """The Piper voice (piper-tts on onnxruntime) with zero noise, so the audio is reproducible."""
+    try:
+        import piper
+        from piper import SynthesisConfig
+    except ImportError:
+        return []
+    if not PIPER_VOICE.exists():
+        return []
+    voice = piper.PiperVoice.load(str(PIPER_VOICE))
+    cfg = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    out = []
+    for i, s in enumerate(PIPER_SENTENCES):
+        chunks = list(voice.synthesize(s, syn_config=cfg))
+        x = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+        out.append((f"piper/{i}", resample(x, chunks[0].sample_rate, 16000), s))
+    return out
+
+
 def all_utterances() -> list[tuple[str, np.ndarray, str]]:
-    return human_utterances() + espeak_utterances()
+    return human_utterances() + espeak_utterances() + piper_utterances()
 
 
 def asr_dump_transcribe(audios: list[np.ndarray], *extra: str, threads: int = 2) -> list[str]:

@@ -1,5 +1,6 @@
 """tools/convert_whisper.py: the real CTranslate2 tiny.en model, and tiny random Hugging Face
-safetensors / openai .pt checkpoints generated here (none is available offline). The GGUF is read
+safetensors / openai .pt checkpoints generated here (none is available offline; the .pt one is
+also written in torch.save's zip layout with pickle alone and read without torch). The GGUF is read
 back with gguf-py and loaded and run by Duet (asr_dump)."""
 import json
 import struct
@@ -116,6 +117,111 @@ def test_openai_pt_checkpoint(tmp_path):
     out = tmp_path / "p.gguf"
     assert cw.main([str(pt), "-o", str(out), "--tokenizer", str(tmp_path / "vocab.json")]) == 0
     run_duet(out)
+
+
+def torch_save_layout(path: Path, obj, monkeypatch, transpose: frozenset = frozenset()):
+    """Writes obj (dicts of numpy float32 arrays and ints) as torch.save() lays a checkpoint out,
+    built with pickle alone: a zip with archive/data.pkl (protocol 2; each tensor a
+    torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks) call on a
+    persistent ('storage', torch.FloatStorage, key, 'cpu', numel) id), archive/data/KEY raw
+    little-endian storages, archive/version and archive/byteorder. The tensors named in
+    `transpose` are stored column-major (a transposed view, as torch saves t.T)."""
+    import collections
+    import pickle
+    import types
+    import zipfile
+
+    # pickle writes globals by module and name; these stand-ins carry the names torch uses.
+    torch_mod, utils_mod = types.ModuleType("torch"), types.ModuleType("torch._utils")
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("only written, never called")
+
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    utils_mod._rebuild_tensor_v2 = _rebuild_tensor_v2
+    FloatStorage = type("FloatStorage", (), {"__module__": "torch", "__qualname__": "FloatStorage"})
+    torch_mod.FloatStorage, torch_mod._utils = FloatStorage, utils_mod
+    monkeypatch.setitem(sys.modules, "torch", torch_mod)
+    monkeypatch.setitem(sys.modules, "torch._utils", utils_mod)
+
+    storages = []
+
+    class Storage:
+        def __init__(self, data):
+            self.key, self.data = str(len(storages)), data
+            storages.append(self)
+
+    class Tensor:
+        def __init__(self, a, col_major):
+            self.a, self.col_major = np.asarray(a, np.float32), col_major
+
+        def __reduce__(self):
+            a = self.a
+            if self.col_major and a.ndim == 2:
+                flat = np.ascontiguousarray(a.T).reshape(-1)
+                stride = (1, a.shape[0])
+            else:
+                flat = np.ascontiguousarray(a).reshape(-1)
+                stride = tuple(int(np.prod(a.shape[i + 1:])) for i in range(a.ndim))
+            return (_rebuild_tensor_v2, (Storage(flat), 0, tuple(a.shape), stride, False,
+                                         collections.OrderedDict()))
+
+    def wrap(o, name=""):
+        if isinstance(o, dict):
+            return {k: wrap(v, k) for k, v in o.items()}
+        if isinstance(o, np.ndarray):
+            return Tensor(o, name in transpose)
+        return o
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, o):
+            if isinstance(o, Storage):
+                return ("storage", FloatStorage, o.key, "cpu", o.data.size)
+            return None
+
+    import io
+    buf = io.BytesIO()
+    Pickler(buf, protocol=2).dump(wrap(obj))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", buf.getvalue())
+        z.writestr("archive/byteorder", "little")
+        for st in storages:
+            z.writestr(f"archive/data/{st.key}", st.data.astype("<f4").tobytes())
+        z.writestr("archive/version", "3\n")
+
+
+def test_openai_pt_checkpoint_read_without_torch(tmp_path, monkeypatch):
+    t = random_hf(tmp_path, np.random.default_rng(3))
+    sd = cw.hf_to_pt_names(t)
+    dims = {"n_mels": N_MELS, "n_vocab": N_VOCAB, "n_audio_ctx": N_AUDIO, "n_audio_state": D,
+            "n_audio_head": HEADS, "n_audio_layer": 1, "n_text_ctx": N_TEXT, "n_text_state": D,
+            "n_text_head": HEADS, "n_text_layer": 1}
+    pt = tmp_path / "tiny-random.pt"
+    q = next(k for k in sd if k.endswith("attn.query.weight") and k.startswith("encoder"))
+    torch_save_layout(pt, {"dims": dims, "model_state_dict": sd}, monkeypatch, frozenset({q}))
+    monkeypatch.delitem(sys.modules, "torch")  # the converter must not need it
+    monkeypatch.delitem(sys.modules, "torch._utils")
+    back = cw.read_torch_zip(pt)
+    assert back["dims"] == dims
+    for k, v in sd.items():
+        np.testing.assert_array_equal(back["model_state_dict"][k], v)
+    out = tmp_path / "p.gguf"
+    assert cw.main([str(pt), "-o", str(out), "--tokenizer", str(tmp_path / "vocab.json")]) == 0
+    _, g = read_gguf(out)
+    np.testing.assert_allclose(g["enc.0.attn_q.w"], t["model.encoder.layers.0.self_attn.q_proj.weight"], atol=1e-3)
+    run_duet(out)
+
+
+def test_pt_reader_refuses_foreign_globals(tmp_path):
+    import pickle
+    import zipfile
+
+    pt = tmp_path / "evil.pt"
+    with zipfile.ZipFile(pt, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"x": print}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load global .*print"):
+        cw.read_torch_zip(pt)
 
 
 def test_ctranslate2_tiny_en(tmp_path):

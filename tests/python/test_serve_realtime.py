@@ -292,3 +292,83 @@ def test_server_vad_idle_timeout_prompts_the_person(client):
         assert events[-1]["audio_end_ms"] >= events[-1]["audio_start_ms"]
         # The model speaks again to prompt the person.
         assert collect_until(conn, "response.done", 120)[-1]["type"] == "response.done"
+
+
+def test_voice_and_output_modalities_per_response(client):
+    with client.realtime.connect(model="duet") as conn:
+        assert conn.recv().type == "session.created"
+        conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        conn.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "Say the word hello."}]})
+        # This response only: spoken, in another voice, although the session is text-only.
+        conn.response.create(response={"output_modalities": ["audio"], "max_output_tokens": 20,
+                                       "audio": {"output": {"voice": "espeak"}}})
+        events = collect_until(conn)
+        types = types_of(events)
+        assert "error" not in types, [e for e in events if e["type"] == "error"]
+        created = next(e for e in events if e["type"] == "response.created")["response"]
+        assert created["output_modalities"] == ["audio"]
+        assert created["audio"]["output"]["voice"] == "espeak"
+        audio = b"".join(base64.b64decode(e["delta"]) for e in events
+                         if e["type"] == "response.output_audio.delta")
+        assert len(audio) > 24000 * 2 * 0.2 and np.abs(np.frombuffer(audio, "<i2")).max() > 1000
+        assert "response.output_text.delta" not in types
+        # The next response is the session's again: text, the session's voice.
+        conn.response.create(response={"max_output_tokens": 20})
+        events = collect_until(conn)
+        types = types_of(events)
+        created = next(e for e in events if e["type"] == "response.created")["response"]
+        assert created["output_modalities"] == ["text"]
+        assert created["audio"]["output"]["voice"] == "alloy"
+        assert "response.output_text.delta" in types
+        assert "response.output_audio.delta" not in types
+        # A voice Duet cannot make is refused at once; one that fails to load fails the response.
+        conn.response.create(response={"voice": "nosuchvoice"})
+        err = collect_until(conn, "error", 60)[-1]["error"]
+        assert err["code"] == "invalid_value" and err["param"] == "response.voice"
+        conn.response.create(response={"output_modalities": ["audio"],
+                                       "voice": "piper:/nonexistent/voice.gguf"})
+        events = collect_until(conn)
+        assert "error" in types_of(events)
+        assert events[-1]["response"]["status"] == "failed"
+        # And the session goes on.
+        conn.response.create(response={"max_output_tokens": 10})
+        assert collect_until(conn)[-1]["response"]["status"] in ("completed", "incomplete")
+
+
+def test_audio_in_a_created_item_is_transcribed_and_answered(client, question_pcm):
+    with client.realtime.connect(model="duet") as conn:
+        assert conn.recv().type == "session.created"
+        conn.session.update(session={"type": "realtime", "output_modalities": ["text"],
+                                     "audio": {"input": {"turn_detection": None,
+                                                         "transcription": {"model": "whisper-1"}}}})
+        conn.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": base64.b64encode(question_pcm).decode()}]})
+        # Asked before the transcript is back: the response waits for it.
+        conn.response.create(response={"max_output_tokens": 30})
+        events = collect_until(conn)
+        types = types_of(events)
+        assert "error" not in types, [e for e in events if e["type"] == "error"]
+        added = next(e for e in events if e["type"] == "conversation.item.added")["item"]
+        assert added["role"] == "user" and added["content"][0]["type"] == "input_audio"
+        heard = next(e for e in events
+                     if e["type"] == "conversation.item.input_audio_transcription.completed")
+        assert heard["item_id"] == added["id"] and heard["content_index"] == 0
+        assert "france" in heard["transcript"].lower(), heard["transcript"]
+        assert types.index("conversation.item.input_audio_transcription.completed") < \
+            types.index("response.created")
+        assert next(e for e in events if e["type"] == "response.output_text.done")["text"].strip()
+        conn.conversation.item.retrieve(item_id=added["id"])
+        got = collect_until(conn, "conversation.item.retrieved", 60)[-1]["item"]
+        assert got["content"][0]["transcript"] == heard["transcript"]
+        # Audio that is not base64, or too short to hold a word, is refused with a reason.
+        conn.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": "not base64!"}]})
+        assert collect_until(conn, "error", 60)[-1]["error"]["code"] == "invalid_base64"
+        conn.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_audio", "audio": base64.b64encode(b"\0\0" * 100).decode()}]})
+        assert collect_until(conn, "error", 60)[-1]["error"]["code"] == "invalid_value"

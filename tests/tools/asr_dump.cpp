@@ -1,6 +1,7 @@
 // Test driver for the ASR peer checks (tests/python/test_asr_*.py): log-mel features of raw f32
 // audio, and transcription of raw f32 16 kHz audio with a Whisper GGUF. Output is plain files or
 // one JSON line; must never be used by the engine itself.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "models/whisper.hpp"
 #include "models/whisper_decode.hpp"
 #include "runtime/thread_pool.hpp"
+#include "speech/asr_whisper.hpp"
 
 namespace {
 
@@ -48,9 +50,66 @@ std::string json_escape(const std::string& s) {
   return o;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Streams the audio with partials, then times peek() with and without the speculative draft on
+// two recognisers fed identically (alternating, best of --repeat). One JSON line.
+int peek_timing(int argc, char** argv) {
+  int partial_ms = 300, threads = 2, repeat = 5;
+  for (int i = 4; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--partial-ms") {
+      partial_ms = std::stoi(argv[i + 1]);
+    } else if (a == "--threads") {
+      threads = std::stoi(argv[i + 1]);
+    } else if (a == "--repeat") {
+      repeat = std::stoi(argv[i + 1]);
+    } else {
+      duet::fail("asr_dump peek: unknown option {}", a);
+    }
+  }
+  auto model = duet::whisper::WhisperModel::load(argv[2]);
+  const std::vector<float> audio = read_f32(argv[3]);
+  duet::rt::ThreadPool pool(threads);
+  duet::CancelToken cancel;
+  duet::speech::AsrOptions on, off;
+  on.partial_interval_ms = off.partial_interval_ms = partial_ms;
+  off.speculative = false;
+  duet::speech::WhisperAsr spec(model, &pool, on), plain(model, &pool, off);
+  for (size_t i = 0; i < audio.size(); i += 1600) {
+    const auto part = std::span(audio).subspan(i, std::min<size_t>(1600, audio.size() - i));
+    spec.push(part, cancel);
+    plain.push(part, cancel);
+  }
+  double t_spec = 1e9, t_plain = 1e9, d_spec = 1e9, d_plain = 1e9;
+  std::string text_spec, text_plain;
+  for (int r = 0; r < std::max(1, repeat); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    const auto p = plain.peek(cancel);
+    t_plain = std::min(t_plain, seconds_since(t0));
+    d_plain = std::min(d_plain, p.decode_seconds);
+    t0 = std::chrono::steady_clock::now();
+    const auto s = spec.peek(cancel);
+    t_spec = std::min(t_spec, seconds_since(t0));
+    d_spec = std::min(d_spec, s.decode_seconds);
+    text_plain = p.text;
+    text_spec = s.text;
+  }
+  std::cout << "{\"audio_seconds\": " << static_cast<double>(audio.size()) / 16000.0
+            << ", \"peek_plain_s\": " << t_plain << ", \"peek_speculative_s\": " << t_spec
+            << ", \"decode_plain_s\": " << d_plain << ", \"decode_speculative_s\": " << d_spec
+            << ", \"same_text\": " << (text_spec == text_plain ? "true" : "false")
+            << ", \"text\": \"" << json_escape(text_spec) << "\"}" << std::endl;
+  return text_spec == text_plain ? 0 : 1;
+}
+
 int usage() {
   std::cerr << "usage: asr_dump mel FILTERS.f32 N_MELS AUDIO.f32 OUT.f32 [CHUNK]\n"
-               "       asr_dump transcribe MODEL.gguf AUDIO.f32... [--min-frames N] [--threads N]\n";
+               "       asr_dump transcribe MODEL.gguf AUDIO.f32... [--min-frames N] [--threads N]\n"
+               "                [--beam N] [--no-fallback]\n"
+               "       asr_dump peek MODEL.gguf AUDIO.f32 [--partial-ms N] [--threads N] [--repeat N]\n";
   return 2;
 }
 
@@ -88,6 +147,10 @@ int main(int argc, char** argv) {
           threads = std::stoi(argv[++i]);
         } else if (a == "--no-timestamps") {
           opt.decode.timestamps = false;
+        } else if (a == "--beam" && i + 1 < argc) {
+          opt.decode.beam_size = std::stoi(argv[++i]);
+        } else if (a == "--no-fallback") {
+          opt.temperatures = {0.0f};
         } else {
           files.push_back(a);
         }
@@ -110,6 +173,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (cmd == "peek" && argc >= 4) return peek_timing(argc, argv);
     return usage();
   } catch (const std::exception& e) {
     std::cerr << "asr_dump: " << e.what() << "\n";

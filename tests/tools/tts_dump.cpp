@@ -4,7 +4,7 @@
 //
 //   tts_dump ids MODEL.gguf < texts.txt        one JSON line per input line:
 //                                               {"normalized": s, "sentences": [[ids...], ...]}
-//   tts_dump synth MODEL.gguf OUT_DIR NOISE_SCALE LENGTH_SCALE NOISE_W THREADS < ids.txt
+//   tts_dump synth MODEL.gguf OUT_DIR NOISE_SCALE LENGTH_SCALE NOISE_W THREADS [SPEAKER] < ids.txt
 //                                               each input line "1 0 23 ..." -> OUT_DIR/<n>.f32
 #include <cstdio>
 #include <filesystem>
@@ -55,6 +55,7 @@ int cmd_synth(char** argv) {
   params.noise_scale = std::stof(argv[2]);
   params.length_scale = std::stof(argv[3]);
   params.noise_w = std::stof(argv[4]);
+  if (argv[6] != nullptr) params.speaker_id = std::stoi(argv[6]);
   duet::rt::ThreadPool pool(std::stoi(argv[5]));
   const duet::CancelToken cancel;
   std::string line;
@@ -79,8 +80,8 @@ int main(int argc, char** argv) {
   try {
     const std::string cmd = argc > 1 ? argv[1] : "";
     if (cmd == "ids" && argc == 3) return cmd_ids(argv[2]);
-    if (cmd == "synth" && argc == 8) return cmd_synth(argv + 2);
-    std::fprintf(stderr, "usage: tts_dump ids MODEL | tts_dump synth MODEL OUT NS LS NW THREADS\n");
+    if (cmd == "synth" && (argc == 8 || argc == 9)) return cmd_synth(argv + 2);
+    std::fprintf(stderr, "usage: tts_dump ids MODEL | tts_dump synth MODEL OUT NS LS NW THREADS [SPEAKER]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tts_dump: %s\n", e.what());

@@ -112,6 +112,18 @@ TEST(Session, ASecondTurnReusesTheCachedConversation) {
   EXPECT_EQ(trace.detail.find("\"reused_tokens\":0,"), std::string::npos) << trace.detail;
 }
 
+TEST(Session, TheInstructionsAreInTheCacheBeforeTheFirstTurn) {
+  auto engine = engine_or_skip();
+  if (!engine) GTEST_SKIP() << "default models not pulled (make models)";
+  Recorder rec;
+  Session s(engine, text_only(), rec.observer());
+  s.add_message("user", "Name a colour.");
+  s.create_response();
+  const Frame trace = rec.wait_for(FrameKind::Trace);
+  EXPECT_NE(trace.detail.find("\"reused_tokens\""), std::string::npos);
+  EXPECT_EQ(trace.detail.find("\"reused_tokens\":0,"), std::string::npos) << trace.detail;
+}
+
 TEST(Session, RespondingWithoutAnyUserMessageIsAnError) {
   auto engine = engine_or_skip();
   if (!engine) GTEST_SKIP() << "default models not pulled (make models)";

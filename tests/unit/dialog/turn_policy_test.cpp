@@ -36,6 +36,27 @@ TEST(TurnPolicy, IncompleteTurnsWaitLongerThanCompleteOnes) {
   EXPECT_LT(silence_to_end_turn(high, 0.1), silence_to_end_turn(low, 0.1));
 }
 
+TEST(TurnPolicy, AQuestionMarkEndsTheTurnWhateverTheLastWord) {
+  EXPECT_GE(end_of_turn_probability("Which one are you thinking of?"), 0.9);
+  EXPECT_LE(end_of_turn_probability("So what I was thinking of..."), 0.2);
+}
+
+TEST(TurnPolicy, ASentenceEndingInAVerbThatNeedsAnObjectIsProbablyNotOver) {
+  // Whisper's full stop at a hesitation: "I would like to bake ... a cake" heard as far as "make."
+  EXPECT_LT(end_of_turn_probability("I would like to make."), 0.5);
+  EXPECT_GT(end_of_turn_probability("I would like to go home."), 0.8);
+}
+
+TEST(TurnPolicy, AFinishedQuestionIsTakenSoonerThanAFinishedStatement) {
+  TurnDetection semantic;
+  const double question = end_of_turn_probability("Where is the station?");
+  const double statement = end_of_turn_probability("I would like to go home.");
+  EXPECT_GT(question, statement);
+  EXPECT_LT(silence_to_end_turn(semantic, question), silence_to_end_turn(semantic, statement));
+  // Still a real pause, never an interruption of a breath.
+  EXPECT_GE(silence_to_end_turn(semantic, question), 100);
+}
+
 TEST(TurnPolicy, ServerVadWaitsTheConfiguredSilenceWhateverWasSaid) {
   TurnDetection server;
   server.type = TurnDetection::Type::ServerVad;

@@ -74,6 +74,24 @@ TEST(PowerFft, SineLandsInItsBinAndEnergyIsKept) {
   EXPECT_THROW(PowerFft(400), duet::Error);
 }
 
+TEST(PowerFft, MatchesTheDefinitionAtEverySize) {
+  // An irregular real signal against the DFT written out, for lengths from 2 to 1024.
+  for (int n = 2; n <= 1024; n *= 2) {
+    std::vector<float> x(n), p(n / 2 + 1);
+    for (int i = 0; i < n; ++i) x[i] = static_cast<float>(std::sin(0.7 * i * i + 1.3) + 0.25);
+    PowerFft(n).power(x.data(), p.data());
+    for (int k = 0; k <= n / 2; ++k) {
+      double re = 0, im = 0;
+      for (int i = 0; i < n; ++i) {
+        re += x[i] * std::cos(2 * std::numbers::pi * i * k / n);
+        im -= x[i] * std::sin(2 * std::numbers::pi * i * k / n);
+      }
+      const double expected = re * re + im * im;
+      EXPECT_NEAR(p[k], expected, 1e-4 * (1.0 + expected)) << "n=" << n << " k=" << k;
+    }
+  }
+}
+
 TEST(VoiceFeatures, AnnotationListsOnlyWhatStandsOut) {
   VoiceFeatures ordinary;
   ordinary.duration_s = 2.0f;

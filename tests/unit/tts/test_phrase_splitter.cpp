@@ -21,6 +21,14 @@ TEST(PhraseSplitter, ShortFirstPhraseThenSentences) {
   EXPECT_TRUE(s.empty());
 }
 
+TEST(PhraseSplitter, OneWordBeforeAClauseMarkIsAFirstPhrase) {
+  PhraseSplitter s;
+  s.push("Sure, I can help with that. Okay ");
+  EXPECT_EQ(s.next(false).value(), "Sure,");
+  EXPECT_EQ(s.next(false).value(), "I can help with that.");
+  EXPECT_FALSE(s.next(false).has_value());
+}
+
 TEST(PhraseSplitter, FirstPhraseIsCutAfterAFewWords) {
   PhraseSplitter s;
   s.push("one two three four five six seven eight ");

@@ -64,7 +64,8 @@ TEST(VocoderOps, BlockedConvMatchesOneShot) {
   const int64_t t_out = rt::conv1d_out_len(t, p);
   std::vector<float> one(static_cast<size_t>(t_out * p.c_out)), blocked(one.size());
   std::vector<float> cols(rt::conv1d_scratch_floats(t, p));
-  rt::conv1d(x.data(), t, view, b.data(), p, one.data(), cols, {}, nullptr);
+  std::vector<uint8_t> mm(rt::conv1d_matmul_scratch_bytes(rt::DType::F32, t, p));
+  rt::conv1d(x.data(), t, view, b.data(), p, one.data(), cols, mm, nullptr);
   rt::VocoderScratch s;
   rt::conv1d_blocked(x.data(), t, view, b.data(), p, blocked.data(), s, nullptr, 7);
   for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], blocked[i], 1e-5) << i;
@@ -90,8 +91,9 @@ TEST(VocoderOps, DirectConvMatchesIm2colConv) {
   const int64_t t_out = rt::conv1d_out_len(t, p);
   std::vector<float> ref(static_cast<size_t>(t_out * p.c_out)), got(ref.size());
   std::vector<float> cols(rt::conv1d_scratch_floats(t, p));
+  std::vector<uint8_t> mm(rt::conv1d_matmul_scratch_bytes(rt::DType::F32, t, p));
   rt::conv1d(x.data(), t, rt::WeightView::of(rt::DType::F32, p.c_in * p.kernel, p.c_out, w.data()),
-             b.data(), p, ref.data(), cols, {}, nullptr);
+             b.data(), p, ref.data(), cols, mm, nullptr);
   rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr);
   for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(ref[i], got[i], 1e-4) << i;
 }

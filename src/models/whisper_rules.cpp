@@ -1,0 +1,132 @@
+// Whisper's prompt layout and faster-whisper's logit rules (suppression, timestamps), shared by
+// every decoding strategy. Must never let a rule depend on anything but the sequence so far.
+#include "models/whisper_rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+
+namespace duet::whisper::detail {
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}  // namespace
+
+double log_sum_exp(const float* x, int64_t begin, int64_t end) {
+  float mx = kNegInf;
+  for (int64_t i = begin; i < end; ++i) mx = std::max(mx, x[i]);
+  if (mx == kNegInf) return kNegInf;
+  double s = 0.0;
+  for (int64_t i = begin; i < end; ++i) s += std::exp(static_cast<double>(x[i] - mx));
+  return mx + std::log(s);
+}
+
+Prompt build_prompt(const WhisperModel& m, const DecodeOptions& opt) {
+  const SpecialTokens& sp = m.tokens();
+  const Hparams& hp = m.hparams();
+  Prompt p;
+  std::vector<int32_t>& t = p.tokens;
+  if (!opt.previous.empty()) {
+    t.push_back(sp.sot_prev);
+    const size_t keep = std::min<size_t>(opt.previous.size(), hp.n_text_ctx / 2 - 1);
+    t.insert(t.end(), opt.previous.end() - static_cast<int64_t>(keep), opt.previous.end());
+  }
+  p.sot_index = static_cast<int64_t>(t.size());
+  t.push_back(sp.sot);
+  if (m.multilingual()) {
+    const int32_t lang = m.language_token(opt.language);
+    if (lang < 0) fail("whisper: unknown language '{}'", opt.language);
+    t.push_back(lang);
+    t.push_back(opt.translate ? sp.translate : sp.transcribe);
+  }
+  if (!opt.timestamps) t.push_back(sp.no_timestamps);
+  p.before_prefix = static_cast<int64_t>(t.size());
+  if (!opt.prefix.empty()) {
+    if (opt.timestamps && opt.prefix.front() < sp.timestamp_begin) t.push_back(sp.timestamp_begin);
+    t.insert(t.end(), opt.prefix.begin(), opt.prefix.end());
+  }
+  const auto n = static_cast<int64_t>(t.size());
+  if (n >= hp.n_text_ctx) fail("whisper: prompt of {} tokens is too long", n);
+  p.max_total = std::min<int64_t>(hp.n_text_ctx, n + std::min(opt.max_new_tokens, hp.n_text_ctx / 2));
+  return p;
+}
+
+void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<const int32_t> seq,
+                 std::span<float> logits) {
+  const SpecialTokens& sp = m.tokens();
+  const int64_t nv = static_cast<int64_t>(logits.size());
+  const int32_t tb = sp.timestamp_begin;
+  if (seq.empty() && opt.suppress_blank) {
+    for (int32_t t : m.suppress_tokens_begin()) logits[t] = kNegInf;
+  }
+  for (int32_t t : m.suppress_tokens()) logits[t] = kNegInf;
+  if (!opt.timestamps) return;
+  logits[sp.no_timestamps] = kNegInf;
+  const size_t n = seq.size();
+  const bool last_ts = n >= 1 && seq[n - 1] >= tb;
+  const bool penult_ts = n < 2 || seq[n - 2] >= tb;
+  if (last_ts) {
+    if (penult_ts) {
+      for (int64_t i = tb; i < nv; ++i) logits[i] = kNegInf;
+    } else {
+      for (int64_t i = 0; i < sp.eot; ++i) logits[i] = kNegInf;
+    }
+  }
+  int32_t last_timestamp = -1;
+  for (size_t i = n; i-- > 0;) {
+    if (seq[i] >= tb) {
+      last_timestamp = seq[i];
+      break;
+    }
+  }
+  if (last_timestamp >= 0) {
+    // Timestamps never decrease; after a lone timestamp the next must be larger.
+    const int32_t lim = (last_ts && !penult_ts) ? last_timestamp : last_timestamp + 1;
+    for (int64_t i = tb; i < std::min<int64_t>(lim, nv); ++i) logits[i] = kNegInf;
+  }
+  if (n == 0) {
+    for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
+    if (opt.max_initial_timestamp_index >= 0) {
+      for (int64_t i = tb + opt.max_initial_timestamp_index + 1; i < nv; ++i) logits[i] = kNegInf;
+    }
+  }
+  // When the timestamps together are likelier than any text token, force a timestamp.
+  const double lse = log_sum_exp(logits.data(), 0, nv);
+  const double ts_lp = log_sum_exp(logits.data(), tb, nv) - lse;
+  float max_text = kNegInf;
+  for (int64_t i = 0; i < tb; ++i) max_text = std::max(max_text, logits[i]);
+  if (ts_lp > static_cast<double>(max_text) - lse) {
+    for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
+  }
+}
+
+float feed_prompt(WhisperState& state, const Prompt& p, std::span<const int32_t> draft,
+                  const CancelToken& cancel, int slot) {
+  const auto n = static_cast<int64_t>(p.tokens.size());
+  const std::span<const int32_t> all(p.tokens);
+  // No-speech probability: softmax at the start-of-transcript position.
+  state.decode(all.first(static_cast<size_t>(p.sot_index + 1)), 0, p.sot_index, cancel, slot);
+  float no_speech = 0.0f;
+  {
+    std::span<float> lg = state.logits();
+    const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+    no_speech = static_cast<float>(std::exp(lg[state.model().tokens().no_speech] - lse));
+  }
+  if (draft.empty()) {
+    if (n > p.sot_index + 1) {
+      state.decode(all.subspan(static_cast<size_t>(p.sot_index + 1)), p.sot_index + 1,
+                   n - p.sot_index - 2, cancel, slot);
+    }
+    return no_speech;
+  }
+  // One batch: the rest of the prompt (from its last token at least, so that row 0 is the last
+  // prompt token's logits) and the draft. Refeeding a token rewrites the same cache entries.
+  const int64_t start = std::min(p.sot_index + 1, n - 1);
+  std::vector<int32_t> batch(p.tokens.begin() + start, p.tokens.end());
+  batch.insert(batch.end(), draft.begin(), draft.end());
+  state.decode_rows(batch, start, n - 1 - start, cancel, slot);
+  return no_speech;
+}
+
+}  // namespace duet::whisper::detail

@@ -1,0 +1,90 @@
+// matmul_group(): one activation quantization and one thread-pool job over the row tiles of all
+// the targets, in target order. Must never allocate, nor run a kernel on rows outside a target.
+#include "runtime/matmul_group.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "core/error.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace duet::rt {
+namespace {
+
+constexpr size_t kScratchAlign = 64;
+// The same threshold as matmul(): below this many multiply-adds the workers stay asleep.
+constexpr int64_t kMinParallelMacs = 1 << 15;
+
+}  // namespace
+
+void matmul_group(std::span<const MatmulTarget> targets, const float* x, int64_t n_tokens,
+                  std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
+  if (targets.size() > kMaxMatmulGroup) fail("matmul_group: {} targets, at most {}", targets.size(), kMaxMatmulGroup);
+  if (targets.empty() || n_tokens <= 0) return;
+  const int64_t n_in = targets[0].w->n_in;
+  std::array<const QuantTraits*, kMaxMatmulGroup> traits{};
+  bool shared = true;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const WeightView& w = *targets[i].w;
+    if (w.n_in != n_in) fail("matmul_group: weights of {} and {} inputs share one input", n_in, w.n_in);
+    traits[i] = quant_traits(w.type, isa);
+    if (!traits[i] || !traits[i]->gemm) fail("no matmul kernel for weights of type {}", dtype_name(w.type));
+    shared = shared && traits[i]->act_type != DType::F32 && traits[i]->act_type == traits[0]->act_type;
+  }
+  if (!shared) {
+    for (const MatmulTarget& t : targets) matmul(*t.w, x, n_tokens, t.y, scratch, pool, isa);
+    return;
+  }
+
+  // Activations in the type every kernel of the group dots against.
+  const DType act = traits[0]->act_type;
+  const QuantTraits* at = quant_traits(act, isa);
+  const size_t a_stride = dtype_row_bytes(act, n_in);
+  const size_t need = a_stride * static_cast<size_t>(n_tokens) + kScratchAlign;
+  if (scratch.size() < need) {
+    fail("matmul scratch too small: {} bytes, need {} ({} x {} tokens)", scratch.size(), need, dtype_name(act), n_tokens);
+  }
+  const auto base = reinterpret_cast<uintptr_t>(scratch.data());
+  uint8_t* a = scratch.data() + ((kScratchAlign - base % kScratchAlign) % kScratchAlign);
+  auto quantize = [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) at->from_float(x + i * n_in, a + static_cast<size_t>(i) * a_stride, n_in);
+  };
+  if (pool && n_tokens >= 8) {
+    pool->parallel_for(n_tokens, quantize);
+  } else {
+    quantize(0, n_tokens, 0);
+  }
+
+  // Row tiles of all targets, numbered in target order.
+  std::array<int64_t, kMaxMatmulGroup + 1> first_tile{};
+  int64_t macs = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const int64_t tr = traits[i]->tile_rows;
+    first_tile[i + 1] = first_tile[i] + (targets[i].w->n_out + tr - 1) / tr;
+    macs += n_in * targets[i].w->n_out * n_tokens;
+  }
+  auto work = [&](int64_t tile_begin, int64_t tile_end, int) {
+    size_t i = 0;
+    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+      while (tile >= first_tile[i + 1]) ++i;
+      const QuantTraits& t = *traits[i];
+      const WeightView& w = *targets[i].w;
+      const int64_t r0 = (tile - first_tile[i]) * t.tile_rows;
+      const int nr = static_cast<int>(std::min<int64_t>(t.tile_rows, w.n_out - r0));
+      const uint8_t* wr = w.data + static_cast<size_t>(r0) * w.row_bytes;
+      for (int64_t c0 = 0; c0 < n_tokens; c0 += t.tile_cols) {
+        const int nc = static_cast<int>(std::min<int64_t>(t.tile_cols, n_tokens - c0));
+        t.gemm(n_in, wr, w.row_bytes, nr, a + static_cast<size_t>(c0) * a_stride, a_stride, nc,
+               targets[i].y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
+      }
+    }
+  };
+  const int64_t n_tiles = first_tile[targets.size()];
+  if (pool && pool->size() > 1 && macs >= kMinParallelMacs) {
+    pool->parallel_for(n_tiles, work);
+  } else {
+    work(0, n_tiles, 0);
+  }
+}
+
+}  // namespace duet::rt
