@@ -41,7 +41,8 @@ std::vector<std::string> words_of(std::string_view s) {
 constexpr std::array kTrailing = {
     "and", "but", "or", "so", "because", "um", "uh", "erm", "er", "hmm", "the", "a", "an", "to",
     "of", "with", "for", "if", "that", "then", "like", "my", "your", "is", "are", "was", "i",
-    "we", "you", "in", "on", "at", "about", "which", "when", "while", "also", "well", "just"};
+    "we", "you", "in", "on", "at", "about", "which", "when", "while", "also", "well", "just",
+    "from", "by", "into", "than", "as", "their", "our"};
 
 // Verbs that are rarely the last word of a finished sentence: they need an object.
 constexpr std::array kNeedsObject = {
@@ -121,10 +122,11 @@ double end_of_turn_probability(std::string_view transcript) {
     }
   }
   const bool ellipsis = text.size() >= 3 && text.substr(text.size() - 3) == "...";
-  // A question mark wins over the last word: "Which one are you thinking of?" is finished.
-  if (last == '?' && !ellipsis) return kQuestionProbability;
+  // The last word before the mark: Whisper writes "How long does it take to?" at a hesitation,
+  // so a question mark after "to" or "for" is no end.
   const bool trailing_word = contains(kTrailing, words.back());
   if (ellipsis || trailing_word || last == ',' || last == '-') return 0.15;
+  if (last == '?') return kQuestionProbability;
   // "I would like to make." lacks what is made: Whisper's full stop after such a verb is more
   // often a pause mid-sentence than an end.
   if (contains(kNeedsObject, words.back())) return 0.4;
@@ -147,11 +149,11 @@ TurnWaits turn_waits(const TurnDetection& turn) {
   // question is the clearest end of a turn, so it is taken sooner than a finished statement (a
   // statement's full stop is sometimes Whisper's guess at a pause mid-sentence).
   if (turn.eagerness == "high") {
-    w = {32, 64, 120, 1200};
+    w = {32, 120, 200, 1200};
   } else if (turn.eagerness == "low") {
-    w = {120, 300, 500, 3000};
+    w = {120, 400, 600, 3000};
   } else {  // "medium" and "auto"
-    w = {40, 120, 200, 1800};
+    w = {40, 200, 300, 1800};
   }
   return w;
 }

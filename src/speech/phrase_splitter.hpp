@@ -24,11 +24,18 @@ class PhraseSplitter {
   bool empty() const;
   void clear() {
     buffer_.clear();
-    first_ = true;
+    first_ = short_first_;
+  }
+  // Off: the first phrase follows the same rules as the rest (whole text known up front, where
+  // an early cut would only add a break mid-sentence).
+  void set_short_first(bool on) {
+    short_first_ = on;
+    first_ = on && first_;
   }
 
  private:
   std::string buffer_;
+  bool short_first_ = true;
   bool first_ = true;
 };
 

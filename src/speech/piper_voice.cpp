@@ -120,7 +120,8 @@ bool PiperStream::start_next_phrase(const CancelToken& cancel) {
     }
     if (phrase->sentences.empty()) continue;  // nothing pronounceable: next phrase
     const char last = normalized.empty() ? '.' : normalized.back();
-    phrase->ends_sentence = last == '.' || last == '!' || last == '?' || finished_;
+    // The text's very end counts as a sentence's end; a cut made for latency does not.
+    phrase->ends_sentence = last == '.' || last == '!' || last == '?' || (finished_ && splitter_.empty());
     phrase->words = text_words(normalized);
     size_t n_pwords = 0;
     for (const auto& s : phrase->sentences) {
@@ -314,6 +315,7 @@ AudioBuffer PiperVoice::synthesize(std::string_view text, const PiperControls& c
   const std::string cleaned = replace_invalid_utf8(text);
   if (is_blank_text(cleaned)) fail("nothing to say: the text is empty or only whitespace");
   PiperStream s(*this, controls);
+  s.whole_text_up_front();
   s.push_text(cleaned);
   s.finish();
   AudioBuffer audio{s.sample_rate(), 1, {}};

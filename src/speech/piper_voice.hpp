@@ -63,6 +63,9 @@ class PiperStream {
   ~PiperStream();
   void push_text(std::string_view text);
   void finish();
+  // The whole text comes before any audio is wanted (a file, not a conversation): no short first
+  // phrase, so no break is cut into the first sentence for latency.
+  void whole_text_up_front() { splitter_.set_short_first(false); }
   std::optional<SpeechChunk> next_chunk(const CancelToken& cancel);
   bool done() const;
   int sample_rate() const { return out_rate_; }

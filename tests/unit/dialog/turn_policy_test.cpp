@@ -36,9 +36,11 @@ TEST(TurnPolicy, IncompleteTurnsWaitLongerThanCompleteOnes) {
   EXPECT_LT(silence_to_end_turn(high, 0.1), silence_to_end_turn(low, 0.1));
 }
 
-TEST(TurnPolicy, AQuestionMarkEndsTheTurnWhateverTheLastWord) {
-  EXPECT_GE(end_of_turn_probability("Which one are you thinking of?"), 0.9);
-  EXPECT_LE(end_of_turn_probability("So what I was thinking of..."), 0.2);
+TEST(TurnPolicy, AQuestionMarkAfterAWordThatNeedsMoreIsAHesitationNotAnEnd) {
+  // Whisper's punctuation of "How long does it take to ... boil an egg?" at the pause.
+  EXPECT_LE(end_of_turn_probability("How long does it take to?"), 0.2);
+  EXPECT_LE(end_of_turn_probability("What is a good name for?"), 0.2);
+  EXPECT_GE(end_of_turn_probability("How long does it take?"), 0.9);
 }
 
 TEST(TurnPolicy, ASentenceEndingInAVerbThatNeedsAnObjectIsProbablyNotOver) {
