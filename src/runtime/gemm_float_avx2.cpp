@@ -14,28 +14,14 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#include "runtime/float_rows_avx2.hpp"
 
 namespace duet::rt::kern {
 namespace {
 
-struct F32W {
-  using T = float;
-  static __m256 load8(const T* p) { return _mm256_loadu_ps(p); }
-  static float one(T v) { return v; }
-};
-struct F16W {
-  using T = uint16_t;
-  static __m256 load8(const T* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-  static float one(T v) { return _cvtsh_ss(v); }
-};
-struct BF16W {
-  using T = uint16_t;
-  static __m256 load8(const T* p) {
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-  }
-  static float one(T v) { return bf16_to_fp32(v); }
-};
+using float_rows::BF16W;
+using float_rows::F16W;
+using float_rows::F32W;
 
 // Rows r[0..7] -> columns: r[j] becomes (r0[j], r1[j], ..., r7[j]).
 inline void transpose8(__m256 r[8]) {

@@ -76,6 +76,19 @@ class DuetServer:
         assert code in (0, -signal.SIGTERM), f"duet serve died ({code}):\n{self.log()}"
 
 
+def conversation_server(duet_bin: Path, models_dir: Path):
+    """Yields a `duet serve` with the conversation models and no rate limit, for a module fixture
+    (`yield from`); skips the module when a model is not pulled, stops the server afterwards."""
+    import pytest
+
+    for name in ("whisper-tiny.en", "smollm2-135m-instruct"):
+        if not (models_dir / name).exists():
+            pytest.skip(f"{name} is not pulled")
+    srv = DuetServer(duet_bin, "--rate", "0")
+    yield srv
+    srv.stop()
+
+
 def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as w:
         rate = w.getframerate()

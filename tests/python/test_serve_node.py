@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serve_common import DuetServer, pcm24k_of, spoken_question
+from serve_common import conversation_server, pcm24k_of, spoken_question
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
@@ -32,12 +32,7 @@ def node_client():
 
 @pytest.fixture(scope="module")
 def server(duet_bin, models_dir):
-    for name in ("whisper-tiny.en", "smollm2-135m-instruct"):
-        if not (models_dir / name).exists():
-            pytest.skip(f"{name} is not pulled")
-    srv = DuetServer(duet_bin, "--rate", "0")
-    yield srv
-    srv.stop()
+    yield from conversation_server(duet_bin, models_dir)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from serve_common import DuetServer, pcm24k_of, spoken_question
+from serve_common import conversation_server, pcm24k_of, spoken_question
 
 openai = pytest.importorskip("openai")
 pytest.importorskip("websockets")
@@ -20,12 +20,7 @@ TIMEOUT_S = 240
 
 @pytest.fixture(scope="module")
 def server(duet_bin, models_dir):
-    for name in ("whisper-tiny.en", "smollm2-135m-instruct"):
-        if not (models_dir / name).exists():
-            pytest.skip(f"{name} is not pulled")
-    srv = DuetServer(duet_bin, "--rate", "0")
-    yield srv
-    srv.stop()
+    yield from conversation_server(duet_bin, models_dir)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@
 #include "models/whisper.hpp"
 #include "models/whisper_decode.hpp"
 #include "runtime/thread_pool.hpp"
+#include "goforward_fixture.hpp"
 
 namespace {
 
@@ -22,8 +23,8 @@ namespace fs = std::filesystem;
 using duet::whisper::DecodeOptions;
 using duet::whisper::DecodeResult;
 
-const fs::path kModel = fs::path(DUET_SOURCE_DIR) / "models" / "whisper-tiny.en" / "whisper-tiny.en.gguf";
-const fs::path kAudio = "/usr/share/pocketsphinx/test/data/goforward.raw";
+const fs::path& kModel = duet::test::kWhisperModel;
+const fs::path& kAudio = duet::test::kGoForward;
 
 class Search : public ::testing::Test {
  protected:
@@ -31,11 +32,7 @@ class Search : public ::testing::Test {
     if (!fs::exists(kModel)) GTEST_SKIP() << kModel << " missing";
     if (!fs::exists(kAudio)) GTEST_SKIP() << kAudio << " missing (pocketsphinx-testdata)";
     model = duet::whisper::WhisperModel::load(kModel);
-    std::ifstream f(kAudio, std::ios::binary);
-    std::vector<int16_t> s16(static_cast<size_t>(fs::file_size(kAudio)) / 2);
-    f.read(reinterpret_cast<char*>(s16.data()), static_cast<std::streamsize>(s16.size() * 2));
-    std::vector<float> audio(s16.begin(), s16.end());
-    for (float& x : audio) x /= 32768.0f;
+    const std::vector<float> audio = duet::test::read_s16(kAudio);
     state = std::make_unique<duet::whisper::WhisperState>(model, &pool);
     duet::audio::LogMel mel(model->mel_filters(), 80);
     mel.push(audio);

@@ -15,6 +15,7 @@
 #include "models/whisper_decode.hpp"
 #include "runtime/thread_pool.hpp"
 #include "speech/asr_whisper.hpp"
+#include "goforward_fixture.hpp"
 
 namespace {
 
@@ -22,20 +23,9 @@ namespace fs = std::filesystem;
 using duet::whisper::DecodeOptions;
 using duet::whisper::DecodeResult;
 
-const fs::path kModel = fs::path(DUET_SOURCE_DIR) / "models" / "whisper-tiny.en" / "whisper-tiny.en.gguf";
-const fs::path kAudio = "/usr/share/pocketsphinx/test/data/goforward.raw";
-
-std::vector<float> read_s16(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<float> x(b.size() / 2);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const auto lo = static_cast<uint8_t>(b[2 * i]);
-    const auto hi = static_cast<uint8_t>(b[2 * i + 1]);
-    x[i] = static_cast<float>(static_cast<int16_t>(lo | (hi << 8))) / 32768.0f;
-  }
-  return x;
-}
+using duet::test::read_s16;
+const fs::path& kModel = duet::test::kWhisperModel;
+const fs::path& kAudio = duet::test::kGoForward;
 
 class Speculative : public ::testing::Test {
  protected:

@@ -77,6 +77,12 @@ SessionConfig text_only() {
   return c;
 }
 
+// The turn's trace says some of its prompt was already in the LLM's cache.
+void expect_prompt_partly_cached(const Frame& trace) {
+  EXPECT_NE(trace.detail.find("\"reused_tokens\""), std::string::npos) << trace.detail;
+  EXPECT_EQ(trace.detail.find("\"reused_tokens\":0,"), std::string::npos) << trace.detail;
+}
+
 TEST(Session, ATextTurnGetsAStreamedAnswerThatEntersTheHistory) {
   auto engine = engine_or_skip();
   if (!engine) GTEST_SKIP() << "default models not pulled (make models)";
@@ -107,9 +113,7 @@ TEST(Session, ASecondTurnReusesTheCachedConversation) {
   const size_t mark = rec.size();
   s.add_message("user", "Name an animal.");
   s.create_response();
-  const Frame trace = rec.wait_for(FrameKind::Trace, mark);
-  EXPECT_NE(trace.detail.find("\"reused_tokens\""), std::string::npos);
-  EXPECT_EQ(trace.detail.find("\"reused_tokens\":0,"), std::string::npos) << trace.detail;
+  expect_prompt_partly_cached(rec.wait_for(FrameKind::Trace, mark));
 }
 
 TEST(Session, TheInstructionsAreInTheCacheBeforeTheFirstTurn) {
@@ -119,9 +123,7 @@ TEST(Session, TheInstructionsAreInTheCacheBeforeTheFirstTurn) {
   Session s(engine, text_only(), rec.observer());
   s.add_message("user", "Name a colour.");
   s.create_response();
-  const Frame trace = rec.wait_for(FrameKind::Trace);
-  EXPECT_NE(trace.detail.find("\"reused_tokens\""), std::string::npos);
-  EXPECT_EQ(trace.detail.find("\"reused_tokens\":0,"), std::string::npos) << trace.detail;
+  expect_prompt_partly_cached(rec.wait_for(FrameKind::Trace));
 }
 
 TEST(Session, RespondingWithoutAnyUserMessageIsAnError) {
