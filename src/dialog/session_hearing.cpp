@@ -159,6 +159,7 @@ void Session::Impl::after_input(int64_t n) {
     if (speech_over_answer >= static_cast<int64_t>(cfg.barge_in_ms) * kSamplesPerMs) {
       barge_in();
       utt.over_answer = false;  // from now on an ordinary turn
+      utt.barged_in = true;
     }
   }
   // The person went on after a look: the speculation (if any) is void.
@@ -202,7 +203,7 @@ void Session::Impl::after_input(int64_t n) {
     request_look();
   }
   if (utt.look_done && (utt.commit_requested ||
-                        silence >= silence_to_end_turn(cfg.turn, utt.end_probability))) {
+                        silence >= silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in))) {
     commit_turn(utt.commit_requested);
   }
 }

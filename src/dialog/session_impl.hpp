@@ -39,6 +39,7 @@ struct Utterance {
   int64_t speech_end = 0;        // end of the latest speech frame
   std::vector<float> audio;      // its audio (features), at most 30 s
   bool over_answer = false;      // began while Duet was speaking
+  bool barged_in = false;        // it interrupted Duet's answer
   int64_t since_partial = 0;     // samples since the last partial was asked for
   int64_t speech_run = 0;        // samples of speech since the last look at the transcript
   uint64_t look_seq = 0;         // the latest look asked for

@@ -158,14 +158,20 @@ TurnWaits turn_waits(const TurnDetection& turn) {
   return w;
 }
 
-int silence_to_end_turn(const TurnDetection& turn, double p) {
+int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in) {
   const TurnWaits w = turn_waits(turn);
   if (p >= kQuestionProbability) return w.question_ms;
-  if (p >= 0.8) return w.short_ms;
-  if (p <= 0.2) return w.long_ms;
-  // In between: interpolate on the probability.
-  const double t = (0.8 - p) / 0.6;
-  return static_cast<int>(w.short_ms + t * (w.long_ms - w.short_ms) * 0.5);
+  int wait = w.long_ms;
+  if (p >= 0.8) {
+    wait = w.short_ms;
+  } else if (p > 0.2) {  // in between: interpolate on the probability
+    const double t = (0.8 - p) / 0.6;
+    wait = static_cast<int>(w.short_ms + t * (w.long_ms - w.short_ms) * 0.5);
+  }
+  if (after_barge_in && turn.type != TurnDetection::Type::ServerVad) {
+    wait = std::max(wait, 2 * w.short_ms);
+  }
+  return wait;
 }
 
 bool is_backchannel(std::string_view transcript) {

@@ -27,8 +27,10 @@ struct TurnWaits {
 // from its eagerness).
 TurnWaits turn_waits(const TurnDetection& turn);
 
-// The silence that ends a turn whose transcript has end-of-turn probability p.
-int silence_to_end_turn(const TurnDetection& turn, double p);
+// The silence that ends a turn whose transcript has end-of-turn probability p. after_barge_in:
+// the turn began by interrupting Duet; "Stop, stop." is then rarely all the person has to say, so
+// anything but a finished question waits at least twice the statement wait (semantic_vad only).
+int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false);
 
 // The transcript with Whisper's non-speech tags ("(coughing)", "[MUSIC]", "*laughs*", "♪") and
 // surrounding blanks removed; "" when nothing was said.

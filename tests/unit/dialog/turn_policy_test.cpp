@@ -59,6 +59,18 @@ TEST(TurnPolicy, AFinishedQuestionIsTakenSoonerThanAFinishedStatement) {
   EXPECT_GE(silence_to_end_turn(semantic, question), 100);
 }
 
+TEST(TurnPolicy, AfterInterruptingDuetOnlyAFinishedQuestionIsTakenQuickly) {
+  TurnDetection semantic;
+  const double stop = end_of_turn_probability("Stop, stop.");
+  EXPECT_GE(silence_to_end_turn(semantic, stop, true), 2 * silence_to_end_turn(semantic, stop));
+  const double question = end_of_turn_probability("What is two plus two?");
+  EXPECT_EQ(silence_to_end_turn(semantic, question, true), silence_to_end_turn(semantic, question));
+  TurnDetection server;
+  server.type = TurnDetection::Type::ServerVad;
+  server.silence_duration_ms = 500;
+  EXPECT_EQ(silence_to_end_turn(server, stop, true), 500);
+}
+
 TEST(TurnPolicy, ServerVadWaitsTheConfiguredSilenceWhateverWasSaid) {
   TurnDetection server;
   server.type = TurnDetection::Type::ServerVad;
