@@ -36,6 +36,28 @@ WeightView WeightView::of(DType type, int64_t n_in, int64_t n_out, const void* d
   return w;
 }
 
+const uint8_t* quantize_activations(DType act, Isa isa, const float* x, int64_t n_in, int64_t n_tokens,
+                                    std::span<uint8_t> scratch, ThreadPool* pool) {
+  const QuantTraits* at = quant_traits(act, isa);
+  const size_t a_stride = dtype_row_bytes(act, n_in);
+  const size_t need = a_stride * static_cast<size_t>(n_tokens) + kScratchAlign;
+  if (scratch.size() < need) {
+    fail("matmul scratch too small: {} bytes, need {} ({} x {} tokens)", scratch.size(), need,
+         dtype_name(act), n_tokens);
+  }
+  const auto base = reinterpret_cast<uintptr_t>(scratch.data());
+  uint8_t* q = scratch.data() + ((kScratchAlign - base % kScratchAlign) % kScratchAlign);
+  auto quantize = [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) at->from_float(x + i * n_in, q + static_cast<size_t>(i) * a_stride, n_in);
+  };
+  if (pool && n_tokens >= 8) {
+    pool->parallel_for(n_tokens, quantize);
+  } else {
+    quantize(0, n_tokens, 0);
+  }
+  return q;
+}
+
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
   const QuantTraits* t = quant_traits(w_type, Isa::Scalar);
   if (!t || !t->vec_dot) fail("no matmul kernel for weights of type {}", dtype_name(w_type));
@@ -65,24 +87,8 @@ void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* 
   const uint8_t* a = reinterpret_cast<const uint8_t*>(x);
   size_t a_stride = static_cast<size_t>(n_in) * sizeof(float);
   if (t->act_type != DType::F32) {
-    const QuantTraits* at = quant_traits(t->act_type, isa);
     a_stride = dtype_row_bytes(t->act_type, n_in);
-    const size_t need = a_stride * static_cast<size_t>(n_tokens) + kScratchAlign;
-    if (scratch.size() < need) {
-      fail("matmul scratch too small: {} bytes, need {} ({} x {} tokens)", scratch.size(), need,
-           dtype_name(t->act_type), n_tokens);
-    }
-    const auto base = reinterpret_cast<uintptr_t>(scratch.data());
-    auto* q = scratch.data() + ((kScratchAlign - base % kScratchAlign) % kScratchAlign);
-    auto quantize = [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) at->from_float(x + i * n_in, q + static_cast<size_t>(i) * a_stride, n_in);
-    };
-    if (pool && n_tokens >= 8) {
-      pool->parallel_for(n_tokens, quantize);
-    } else {
-      quantize(0, n_tokens, 0);
-    }
-    a = q;
+    a = quantize_activations(t->act_type, isa, x, n_in, n_tokens, scratch, pool);
   }
 
   const int tr = t->tile_rows;

@@ -49,4 +49,11 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
 void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* y,
                   std::span<uint8_t> scratch, ThreadPool* pool, Isa isa = best_isa());
 
+// Internal to src/runtime (matmul, matmul_group): x f32 [n_tokens, n_in] converted to rows of
+// `act` (dtype_row_bytes(act, n_in) apart) at the first 64-byte-aligned byte of scratch, split
+// over the pool for 8 tokens or more; returns where they start. Throws duet::Error for a short
+// scratch (matmul_scratch_bytes sizes it).
+const uint8_t* quantize_activations(DType act, Isa isa, const float* x, int64_t n_in, int64_t n_tokens,
+                                    std::span<uint8_t> scratch, ThreadPool* pool);
+
 }  // namespace duet::rt

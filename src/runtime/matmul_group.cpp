@@ -11,7 +11,6 @@
 namespace duet::rt {
 namespace {
 
-constexpr size_t kScratchAlign = 64;
 // The same threshold as matmul(): below this many multiply-adds the workers stay asleep.
 constexpr int64_t kMinParallelMacs = 1 << 15;
 
@@ -38,22 +37,8 @@ void matmul_group(std::span<const MatmulTarget> targets, const float* x, int64_t
 
   // Activations in the type every kernel of the group dots against.
   const DType act = traits[0]->act_type;
-  const QuantTraits* at = quant_traits(act, isa);
   const size_t a_stride = dtype_row_bytes(act, n_in);
-  const size_t need = a_stride * static_cast<size_t>(n_tokens) + kScratchAlign;
-  if (scratch.size() < need) {
-    fail("matmul scratch too small: {} bytes, need {} ({} x {} tokens)", scratch.size(), need, dtype_name(act), n_tokens);
-  }
-  const auto base = reinterpret_cast<uintptr_t>(scratch.data());
-  uint8_t* a = scratch.data() + ((kScratchAlign - base % kScratchAlign) % kScratchAlign);
-  auto quantize = [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) at->from_float(x + i * n_in, a + static_cast<size_t>(i) * a_stride, n_in);
-  };
-  if (pool && n_tokens >= 8) {
-    pool->parallel_for(n_tokens, quantize);
-  } else {
-    quantize(0, n_tokens, 0);
-  }
+  const uint8_t* a = quantize_activations(act, isa, x, n_in, n_tokens, scratch, pool);
 
   // Row tiles of all targets, numbered in target order.
   std::array<int64_t, kMaxMatmulGroup + 1> first_tile{};
