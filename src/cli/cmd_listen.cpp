@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audio/echo_canceller.hpp"
+#include "audio/echo_gate.hpp"
 #include "audio/resampler.hpp"
 #include "audio/voice_features.hpp"
 #include "audio/wav.hpp"
@@ -58,12 +59,13 @@ std::vector<float> load_16k(const std::string& path, const char* what, int* sour
 }
 
 // The near-end signal with the echo of `far` removed (10 ms frames; the far end is padded with
-// silence or cut to the near end's length).
+// silence or cut to the near end's length), gated as the engine does while the canceller learns.
 std::vector<float> cancel_echo(const std::vector<float>& near, const std::vector<float>& far) {
   audio::EchoCancellerConfig config;
   config.sample_rate = kRate;
   config.noise_suppression = false;  // keep the background for the features
   audio::EchoCanceller aec(config);
+  audio::EchoGate gate(audio::EchoGateConfig{.sample_rate = kRate, .frame_samples = aec.frame_samples()});
   const auto frame = static_cast<size_t>(aec.frame_samples());
   std::vector<float> out(near.size());
   std::vector<float> n(frame), f(frame), o(frame);
@@ -77,6 +79,7 @@ std::vector<float> cancel_echo(const std::vector<float>& near, const std::vector
                   f.begin());
     }
     aec.process(n, f, o);
+    gate.process(f, o);
     std::copy_n(o.begin(), count, out.begin() + static_cast<std::ptrdiff_t>(i));
   }
   return out;

@@ -48,6 +48,8 @@ std::vector<float> Session::Impl::clean_input(std::span<const float> pcm) {
   if (!cfg.echo_cancellation || !playout.attached()) return out;
   if (!aec) {
     aec = std::make_unique<audio::EchoCanceller>(audio::EchoCancellerConfig{.sample_rate = kRate});
+    echo_gate = std::make_unique<audio::EchoGate>(
+        audio::EchoGateConfig{.sample_rate = kRate, .frame_samples = aec->frame_samples()});
   }
   const auto frame = static_cast<size_t>(aec->frame_samples());
   aec_near.insert(aec_near.end(), pcm.begin(), pcm.end());
@@ -68,6 +70,7 @@ std::vector<float> Session::Impl::clean_input(std::span<const float> pcm) {
   while (aec_near.size() - done >= frame) {
     aec->process(std::span<const float>(aec_near).subspan(done, frame),
                  std::span<const float>(aec_far).subspan(done, frame), aec_out);
+    echo_gate->process(std::span<const float>(aec_far).subspan(done, frame), aec_out);
     out.insert(out.end(), aec_out.begin(), aec_out.end());
     done += frame;
   }
@@ -151,6 +154,7 @@ void Session::Impl::after_input(int64_t n) {
   if (speaking) {
     utt.speech_end = input_pos;
     utt.speech_run += n;
+    utt.speech_total += n;
     utt.since_partial += n;
   }
   // Barge-in: the person talks over Duet for long enough.
@@ -280,8 +284,7 @@ void Session::Impl::finish_look() {
   utt.look_done = true;
   utt.end_probability = end_of_turn_probability(utt.look_text);
   const std::string spoken = spoken_text(utt.look_text);
-  const bool backchannel = utt.over_answer && is_backchannel(spoken);
-  if (!spoken.empty() && !backchannel && cfg.speculative && !cfg.cascade &&
+  if (!spoken.empty() && !(utt.over_answer && aside_over_answer(spoken)) && cfg.speculative && !cfg.cascade &&
       cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
     const std::string content = user_content(spoken, utt.annotation);
     if (!reply || !reply->speculative || reply->answers != content) {
@@ -289,6 +292,11 @@ void Session::Impl::finish_look() {
     }
   }
   after_input(0);
+}
+
+bool Session::Impl::aside_over_answer(const std::string& spoken) const {
+  const auto speech_ms = static_cast<int>(utt.speech_total / kSamplesPerMs);
+  return utt.over_answer && leaves_duet_the_turn(spoken, speech_ms, cfg.barge_in_ms);
 }
 
 void Session::Impl::commit_turn(bool manual) {
@@ -309,8 +317,7 @@ void Session::Impl::commit_turn(bool manual) {
   }
   const bool was_manual = manual || utt.commit_requested;
   const std::string spoken = spoken_text(utt.look_text);
-  const bool backchannel = utt.over_answer && is_backchannel(spoken) && answer_in_progress();
-  if (spoken.empty() || backchannel) {
+  if (spoken.empty() || (utt.over_answer && answer_in_progress() && aside_over_answer(spoken))) {
     if (reply && reply->speculative) drop_reply("cancelled");
     close_utterance();
     return;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audio/echo_canceller.hpp"
+#include "audio/echo_gate.hpp"
 #include "audio/resampler.hpp"
 #include "audio/voice_features.hpp"
 #include "dialog/engine.hpp"
@@ -42,6 +43,7 @@ struct Utterance {
   bool barged_in = false;        // it interrupted Duet's answer
   int64_t since_partial = 0;     // samples since the last partial was asked for
   int64_t speech_run = 0;        // samples of speech since the last look at the transcript
+  int64_t speech_total = 0;      // samples of speech in the whole utterance
   uint64_t look_seq = 0;         // the latest look asked for
   bool look_pending = false;     // a look is being decoded
   bool look_done = false;        // look_text is the transcript of all audio up to the pause
@@ -105,6 +107,7 @@ struct Session::Impl {
   SessionConfig cfg;                            // the controller's copy
   std::unique_ptr<speech::Endpointer> endpointer;
   std::unique_ptr<audio::EchoCanceller> aec;
+  std::unique_ptr<audio::EchoGate> echo_gate;  // silences Duet's leaking voice while aec learns
   std::vector<float> aec_near, aec_far, aec_out;
   std::deque<float> background_pending;         // non-speech audio not yet sure to stay so
   std::deque<float> recent;                     // the last second of input (pre-roll)
@@ -181,6 +184,8 @@ struct Session::Impl {
   bool answer_audible() const;
   // A released answer is being made or played (pauses between its phrases included).
   bool answer_in_progress() const;
+  // True when the open utterance was said over Duet's answer and leaves it the turn.
+  bool aside_over_answer(const std::string& spoken) const;
   std::string user_content(const std::string& text, const std::string& annotation) const;
 };
 

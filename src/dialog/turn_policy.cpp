@@ -53,6 +53,11 @@ constexpr std::array kBackchannels = {
     "mm-hm", "mhm", "mm", "hmm", "uh-huh", "yeah", "yes", "yep", "ok", "okay", "right", "sure",
     "i see", "got it", "uh huh", "mm hmm", "oh", "ah", "cool", "nice", "yeah yeah", "alright"};
 
+// Words that ask Duet to stop or to yield, however short the utterance.
+constexpr std::array kStopWords = {
+    "stop", "wait", "hold", "pause", "no", "sorry", "excuse", "what", "pardon", "quiet", "enough",
+    "shh", "hey", "but", "actually"};
+
 // What a transcript ending in a question mark scores: the surest sign of a finished turn.
 constexpr double kQuestionProbability = 0.95;
 
@@ -186,6 +191,15 @@ bool is_backchannel(std::string_view transcript) {
   return std::all_of(words.begin(), words.end(), [](const std::string& w) {
     return contains(kBackchannels, w);
   });
+}
+
+bool leaves_duet_the_turn(std::string_view transcript, int speech_ms, int barge_in_ms) {
+  const std::string spoken = spoken_text(transcript);
+  if (is_backchannel(spoken)) return true;
+  if (speech_ms >= barge_in_ms || spoken.find('?') != std::string::npos) return false;
+  const auto words = words_of(spoken);
+  return std::none_of(words.begin(), words.end(),
+                      [](const std::string& w) { return contains(kStopWords, w); });
 }
 
 }  // namespace duet::dialog

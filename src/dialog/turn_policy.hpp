@@ -39,4 +39,10 @@ std::string spoken_text(std::string_view transcript);
 // True for short acknowledgements that do not claim the turn ("mm-hm", "yeah", "okay", "right").
 bool is_backchannel(std::string_view transcript);
 
+// True when speech heard over Duet's answer leaves it the turn: a backchannel, or an utterance
+// shorter than barge_in_ms of speech (so it never interrupted) that neither asks a question nor
+// asks Duet to stop ("wait", "no", "sorry"). Short sounds are where the recogniser errs most (a
+// quiet "yeah" comes out as "here."), so they must not cut a story short.
+bool leaves_duet_the_turn(std::string_view transcript, int speech_ms, int barge_in_ms);
+
 }  // namespace duet::dialog

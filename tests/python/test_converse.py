@@ -158,8 +158,8 @@ def test_a_backchannel_while_duet_speaks_does_not_stop_it(duet_bin, tmp_path):
     assert any(s[0] < yeah["start_s"] - 0.5 and s[1] > yeah["start_s"] for s in spans), spans
     assert any(s[1] > yeah["end_s"] + 2.0 for s in spans), spans
     assert not of_type(events, "interrupt"), [e["type"] for e in events]
-    assert traces and not traces[0]["interrupted"]
-    assert len(of_type(events, "response_started")) == 1
+    assert traces and not traces[0]["interrupted"], traces
+    assert len(of_type(events, "response_started")) == 1, (events, traces)
 
 
 def test_with_an_open_speaker_duet_does_not_hear_itself(duet_bin, tmp_path):

@@ -97,5 +97,17 @@ TEST(TurnPolicy, BackchannelsAreRecognisedButRealTurnsAreNot) {
   EXPECT_FALSE(is_backchannel(""));
 }
 
+TEST(TurnPolicy, ShortSpeechOverDuetLeavesItTheTurnUnlessItAsksToStopOrAsks) {
+  // A quiet "yeah" misheard as "here." is still only an aside.
+  EXPECT_TRUE(leaves_duet_the_turn(" here.", 300, 400));
+  EXPECT_TRUE(leaves_duet_the_turn("Mm-hm.", 900, 400));
+  EXPECT_FALSE(leaves_duet_the_turn("Wait.", 300, 400));
+  EXPECT_FALSE(leaves_duet_the_turn("No, no.", 350, 400));
+  EXPECT_FALSE(leaves_duet_the_turn("Why?", 300, 400));
+  // Long enough to have interrupted: a real turn.
+  EXPECT_FALSE(leaves_duet_the_turn("here.", 400, 400));
+  EXPECT_FALSE(leaves_duet_the_turn("Tell me about the moon.", 1200, 400));
+}
+
 }  // namespace
 }  // namespace duet::dialog
