@@ -37,12 +37,20 @@ std::vector<std::string> words_of(std::string_view s) {
   return words;
 }
 
-// Words after which a speaker usually goes on.
+// Words after which a speaker goes on, whatever Whisper's punctuation says ("How long does it
+// take to?" is its guess at a pause).
 constexpr std::array kTrailing = {
-    "and", "but", "or", "so", "because", "um", "uh", "erm", "er", "hmm", "the", "a", "an", "to",
-    "of", "with", "for", "if", "that", "then", "like", "my", "your", "is", "are", "was", "i",
-    "we", "you", "in", "on", "at", "about", "which", "when", "while", "also", "well", "just",
-    "from", "by", "into", "than", "as", "their", "our"};
+    "and", "but", "or", "because", "um", "uh", "erm", "er", "hmm", "the", "a", "an", "to", "of",
+    "with", "for", "if", "my", "your", "which", "while", "when", "from", "by", "into", "than",
+    "their", "our"};
+
+// Words after which a speaker often goes on, but which also end many finished sentences ("How
+// are you?", "Thank you.", "I think so.", "as well.", "I like that.", "Come in."): trailing
+// unless the transcript ends in a question mark (a real question) or a full stop (a likely end,
+// waited for a little longer than a plain statement).
+constexpr std::array kSoftTrailing = {
+    "so", "like", "well", "that", "you", "we", "i", "is", "are", "was", "then", "also", "just",
+    "as", "in", "on", "at", "about"};
 
 // Verbs that are rarely the last word of a finished sentence: they need an object.
 constexpr std::array kNeedsObject = {
@@ -129,9 +137,12 @@ double end_of_turn_probability(std::string_view transcript) {
   const bool ellipsis = text.size() >= 3 && text.substr(text.size() - 3) == "...";
   // The last word before the mark: Whisper writes "How long does it take to?" at a hesitation,
   // so a question mark after "to" or "for" is no end.
-  const bool trailing_word = contains(kTrailing, words.back());
+  const bool finished_mark = !ellipsis && (last == '?' || last == '.' || last == '!');
+  const bool soft = contains(kSoftTrailing, words.back());
+  const bool trailing_word = contains(kTrailing, words.back()) || (soft && !finished_mark);
   if (ellipsis || trailing_word || last == ',' || last == '-') return 0.15;
   if (last == '?') return kQuestionProbability;
+  if (soft) return 0.7;
   // "I would like to make." lacks what is made: Whisper's full stop after such a verb is more
   // often a pause mid-sentence than an end.
   if (contains(kNeedsObject, words.back())) return 0.4;

@@ -27,8 +27,8 @@ KvCache::KvCache(int n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim
   if (type != DType::F16 && type != DType::F32) fail("KV cache type must be F16 or F32");
   if (n_layer <= 0 || n_ctx <= 0 || n_head_kv <= 0 || head_dim <= 0) fail("KV cache: bad shape");
   layer_bytes_ = static_cast<size_t>(n_ctx * n_head_kv * head_dim) * elem_bytes(type);
-  k_.assign(layer_bytes_ * static_cast<size_t>(n_layer), 0);
-  v_.assign(layer_bytes_ * static_cast<size_t>(n_layer), 0);
+  k_ = ZeroedPages(layer_bytes_ * static_cast<size_t>(n_layer));
+  v_ = ZeroedPages(layer_bytes_ * static_cast<size_t>(n_layer));
 }
 
 KvLayer KvCache::layer(int i) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/dtype.hpp"
+#include "runtime/zeroed_pages.hpp"
 
 namespace duet::rt {
 
@@ -39,8 +40,9 @@ class KvCache {
   int64_t n_ctx_ = 0, n_head_kv_ = 0, head_dim_ = 0;
   DType type_ = DType::F16;
   size_t layer_bytes_ = 0;
-  std::vector<uint8_t> k_;  // type [n_layer, n_ctx, n_head_kv, head_dim]
-  std::vector<uint8_t> v_;  // type [n_layer, n_ctx, n_head_kv, head_dim]
+  // type [n_layer, n_ctx, n_head_kv, head_dim]; resident only up to the positions written.
+  ZeroedPages k_;
+  ZeroedPages v_;
 };
 
 // Writes k, v f32 [n_tokens, n_head_kv, head_dim] into rows [pos, pos + n_tokens) of the cache.

@@ -13,7 +13,7 @@ namespace duet {
 
 class PhraseSplitter {
  public:
-  static constexpr int kFirstPhraseWords = 6;  // the first phrase ends here if no mark came
+  static constexpr int kFirstPhraseWords = 3;  // the first phrase ends here if no mark came
   static constexpr int kLongSentenceWords = 28;  // longer sentences split at clause marks
   static constexpr int kMaxPhraseWords = 48;     // and any phrase at this many words
 

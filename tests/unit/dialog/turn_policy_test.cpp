@@ -43,6 +43,23 @@ TEST(TurnPolicy, AQuestionMarkAfterAWordThatNeedsMoreIsAHesitationNotAnEnd) {
   EXPECT_GE(end_of_turn_probability("How long does it take?"), 0.9);
 }
 
+TEST(TurnPolicy, WordsThatOftenTrailAlsoEndFinishedSentences) {
+  // A real question or a full stop after "you", "so", "well", "that": an end, not a hesitation.
+  EXPECT_GE(end_of_turn_probability("How are you?"), 0.9);
+  EXPECT_GE(end_of_turn_probability("What are you talking about?"), 0.9);
+  EXPECT_GE(end_of_turn_probability("Thank you."), 0.6);
+  EXPECT_GE(end_of_turn_probability("The basement is wet as well."), 0.6);
+  EXPECT_GE(end_of_turn_probability("I think so."), 0.6);
+  // Waited for a little longer than a plain statement, far less than a trailing "and".
+  TurnDetection semantic;
+  const int soft = silence_to_end_turn(semantic, end_of_turn_probability("I like that."));
+  EXPECT_GT(soft, silence_to_end_turn(semantic, end_of_turn_probability("I like tea.")));
+  EXPECT_LT(soft, silence_to_end_turn(semantic, end_of_turn_probability("I like tea and")));
+  // Without the mark they still trail.
+  EXPECT_LE(end_of_turn_probability("I was thinking that"), 0.2);
+  EXPECT_LE(end_of_turn_probability("So you"), 0.2);
+}
+
 TEST(TurnPolicy, ASentenceEndingInAVerbThatNeedsAnObjectIsProbablyNotOver) {
   // Whisper's full stop at a hesitation: "I would like to bake ... a cake" heard as far as "make."
   EXPECT_LT(end_of_turn_probability("I would like to make."), 0.5);
