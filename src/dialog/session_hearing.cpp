@@ -206,10 +206,8 @@ void Session::Impl::after_input(int64_t n) {
   if (silence >= waits.first_look_ms && !speaking && !utt.look_pending && !utt.look_done) {
     request_look();
   }
-  if (!utt.look_done) return;
-  const bool brief_barge_in = utt.barged_in && is_brief_interruption(utt.look_text);
-  if (utt.commit_requested ||
-      silence >= silence_to_end_turn(cfg.turn, utt.end_probability, brief_barge_in)) {
+  if (utt.look_done && (utt.commit_requested ||
+                        silence >= silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in))) {
     commit_turn(utt.commit_requested);
   }
 }
@@ -286,7 +284,7 @@ void Session::Impl::finish_look() {
   utt.look_done = true;
   utt.end_probability = end_of_turn_probability(utt.look_text);
   const std::string spoken = spoken_text(utt.look_text);
-  if (!spoken.empty() && !aside_over_answer(spoken) && cfg.speculative && !cfg.cascade &&
+  if (!spoken.empty() && !(utt.over_answer && aside_over_answer(spoken)) && cfg.speculative && !cfg.cascade &&
       cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
     const std::string content = user_content(spoken, utt.annotation);
     if (!reply || !reply->speculative || reply->answers != content) {
@@ -319,7 +317,7 @@ void Session::Impl::commit_turn(bool manual) {
   }
   const bool was_manual = manual || utt.commit_requested;
   const std::string spoken = spoken_text(utt.look_text);
-  if (spoken.empty() || (answer_in_progress() && aside_over_answer(spoken))) {
+  if (spoken.empty() || (utt.over_answer && answer_in_progress() && aside_over_answer(spoken))) {
     if (reply && reply->speculative) drop_reply("cancelled");
     close_utterance();
     return;

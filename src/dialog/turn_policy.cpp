@@ -204,11 +204,6 @@ bool is_backchannel(std::string_view transcript) {
   });
 }
 
-bool is_brief_interruption(std::string_view transcript) {
-  const auto words = words_of(spoken_text(transcript));
-  return !words.empty() && words.size() <= 3;
-}
-
 bool leaves_duet_the_turn(std::string_view transcript, int speech_ms, int barge_in_ms) {
   const std::string spoken = spoken_text(transcript);
   if (is_backchannel(spoken)) return true;

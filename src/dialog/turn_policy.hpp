@@ -28,15 +28,9 @@ struct TurnWaits {
 TurnWaits turn_waits(const TurnDetection& turn);
 
 // The silence that ends a turn whose transcript has end-of-turn probability p. after_barge_in:
-// the turn is a brief interruption of Duet (is_brief_interruption); "Stop, stop." is then rarely
-// all the person has to say, so anything but a finished question waits at least twice the
-// statement wait (semantic_vad only).
+// the turn began by interrupting Duet; "Stop, stop." is then rarely all the person has to say, so
+// anything but a finished question waits at least twice the statement wait (semantic_vad only).
 int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false);
-
-// True for a transcript of at most three words ("Stop, stop.", "Wait, no."): as the start of a
-// turn that interrupted Duet, a cue that more is coming. A whole sentence said over Duet's last
-// words is an ordinary turn.
-bool is_brief_interruption(std::string_view transcript);
 
 // The transcript with Whisper's non-speech tags ("(coughing)", "[MUSIC]", "*laughs*", "♪") and
 // surrounding blanks removed; "" when nothing was said.

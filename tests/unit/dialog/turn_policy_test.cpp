@@ -76,13 +76,6 @@ TEST(TurnPolicy, AFinishedQuestionIsTakenSoonerThanAFinishedStatement) {
   EXPECT_GE(silence_to_end_turn(semantic, question), 100);
 }
 
-TEST(TurnPolicy, OnlyAFewWordsMakeABriefInterruption) {
-  EXPECT_TRUE(is_brief_interruption("Stop, stop."));
-  EXPECT_TRUE(is_brief_interruption(" Wait, no, no."));
-  EXPECT_FALSE(is_brief_interruption("Remind me to call the dentist tomorrow morning."));
-  EXPECT_FALSE(is_brief_interruption(" (coughing)"));
-}
-
 TEST(TurnPolicy, AfterInterruptingDuetOnlyAFinishedQuestionIsTakenQuickly) {
   TurnDetection semantic;
   const double stop = end_of_turn_probability("Stop, stop.");
