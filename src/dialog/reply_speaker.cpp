@@ -9,7 +9,8 @@
 
 namespace duet::dialog {
 
-ReplySpeaker::ReplySpeaker(Voice& voice, int output_rate) : voice_(voice), output_rate_(output_rate) {
+ReplySpeaker::ReplySpeaker(Voice& voice, int output_rate)
+    : voice_(voice), output_rate_(output_rate), onset_(output_rate) {
   if (auto* piper = dynamic_cast<PiperVoice*>(&voice)) {
     PiperControls controls;
     controls.output_rate = output_rate;
@@ -36,6 +37,14 @@ bool ReplySpeaker::done() const {
 }
 
 std::optional<SpokenChunk> ReplySpeaker::next_chunk(const CancelToken& cancel) {
+  while (auto chunk = next_voiced_chunk(cancel)) {
+    onset_.apply(chunk->samples, chunk->words);
+    if (!chunk->samples.empty()) return chunk;
+  }
+  return std::nullopt;
+}
+
+std::optional<SpokenChunk> ReplySpeaker::next_voiced_chunk(const CancelToken& cancel) {
   if (piper_) {
     auto chunk = piper_->next_chunk(cancel);
     if (!chunk) return std::nullopt;

@@ -13,6 +13,7 @@
 #include "audio/resampler.hpp"
 #include "core/cancel.hpp"
 #include "dialog/frame.hpp"
+#include "dialog/onset_trim.hpp"
 #include "speech/phrase_splitter.hpp"
 #include "speech/piper_voice.hpp"
 #include "speech/voice.hpp"
@@ -30,17 +31,21 @@ class ReplySpeaker {
   ReplySpeaker(Voice& voice, int output_rate);
   void push_text(std::string_view text);
   void finish();
-  // The next chunk, or nullopt when nothing can be spoken yet (or all was). Throws Cancelled.
+  // The next chunk, or nullopt when nothing can be spoken yet (or all was). The answer's leading
+  // quiet is cut (OnsetTrim), so its first chunk starts at its first audible sound. Throws Cancelled.
   std::optional<SpokenChunk> next_chunk(const CancelToken& cancel);
   bool done() const;
 
  private:
+  std::optional<SpokenChunk> next_voiced_chunk(const CancelToken& cancel);  // as the voice made it
+
   Voice& voice_;
   int output_rate_;
   std::unique_ptr<PiperStream> piper_;  // Piper voices
   PhraseSplitter splitter_;             // other voices
   bool finished_ = false;
   int64_t emitted_ = 0;                 // output samples so far (other voices)
+  OnsetTrim onset_;
 };
 
 }  // namespace duet::dialog

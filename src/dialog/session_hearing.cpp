@@ -13,9 +13,10 @@ namespace duet::dialog {
 namespace {
 
 constexpr int64_t kSamplesPerMs = kRate / 1000;
-// Audio between partial transcripts: each one encodes Whisper's whole context, so on 2 cores they
-// are kept rare enough to leave the answer's path its CPU.
-constexpr int64_t kPartialEvery = 1000 * kSamplesPerMs;
+// Audio between partial transcripts: each one encodes Whisper's whole context (about 100 ms on 2
+// cores), done while the person speaks and the CPU is otherwise idle. Their stable words let the
+// LLM prefill the person's message, and the last one is the draft the look at the pause verifies.
+constexpr int64_t kPartialEvery = 500 * kSamplesPerMs;
 constexpr int64_t kResumeAfter = 64 * kSamplesPerMs;    // speech after a look that means "goes on"
 constexpr size_t kMaxUtteranceAudio = 30 * kRate;
 
@@ -171,6 +172,11 @@ void Session::Impl::after_input(int64_t n) {
     if (reply && reply->speculative) {
       drop_reply("cancelled");
       ++utt.rollbacks;
+    }
+    // A look still being decoded is stale: stop it, so the look at the next pause need not wait.
+    if (utt.look_pending) {
+      asr_cancel.cancel();
+      asr_cancel = CancelToken();
     }
     utt.look_pending = false;
     utt.look_done = false;

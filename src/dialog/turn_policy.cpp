@@ -169,7 +169,7 @@ TurnWaits turn_waits(const TurnDetection& turn) {
   } else if (turn.eagerness == "low") {
     w = {120, 400, 600, 3000};
   } else {  // "medium" and "auto"
-    w = {40, 200, 300, 1800};
+    w = {32, 200, 300, 1800};
   }
   return w;
 }
