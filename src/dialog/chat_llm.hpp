@@ -53,7 +53,10 @@ class ChatLlm {
                             const CancelToken& cancel) = 0;
 
   // Computes what it can of `messages` ahead of time (the local engine prefills them into its
-  // cache, so a reply to them later starts decoding at once). A no-op where nothing can be done.
+  // cache, so a reply to them later starts decoding at once). The last message is still being
+  // written (the person's turn so far, possibly empty): only its opening and its text so far are
+  // computed, never its end nor the start of a reply, which would have to be thrown away when
+  // more words come. A no-op where nothing can be done.
   virtual void prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) {
     (void)messages;
     (void)cancel;

@@ -63,9 +63,21 @@ ReplyResult LocalChatLlm::reply(std::span<const ChatMessage> messages, const Rep
 }
 
 void LocalChatLlm::prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) {
-  const auto prompt = prompt_tokens(messages, 0);
+  if (messages.empty()) return;
+  // The template renders the last message whole; a marker after its text shows where the text
+  // so far ends, and the prompt is cut there.
+  constexpr std::string_view kOpenEnd = "\x01duet-open-end\x01";
+  std::vector<ChatMessage> open(messages.begin(), messages.end());
+  open.back().content += kOpenEnd;
+  std::string text = template_.render(open, false);
+  const size_t cut = text.find(kOpenEnd);
+  if (cut == std::string::npos) return;  // the template dropped the text: nothing safe to compute
+  text.resize(cut);
+  const auto ids = model_->tokenizer().encode(text, {.add_special = true, .parse_special = true});
+  // A prompt that does not fit is the reply's to shorten (it drops the oldest turns).
+  if (static_cast<int64_t>(ids.size()) >= session_.n_ctx()) return;
   try {
-    session_.sync(prompt, cancel);
+    session_.sync(ids, cancel);
   } catch (const Cancelled&) {
     // The cache keeps what was computed before the cancel; the next reply reuses it.
   }

@@ -67,7 +67,9 @@ int64_t Session::Impl::heard_samples(const ActiveReply& r) const {
 
 void Session::Impl::warm_llm(const std::string* pending_user) {
   if (reply && !reply->generation_done) return;  // the LLM is busy with an answer
-  std::vector<ChatMessage> messages = conversation(pending_user);
+  // The person's next turn is open: its opening (and its stable words) are computed too.
+  const std::string next_turn = pending_user ? *pending_user : std::string();
+  std::vector<ChatMessage> messages = conversation(&next_turn);
   if (messages.empty()) return;
   warm_cancel.cancel();
   warm_cancel = CancelToken();
