@@ -164,9 +164,12 @@ int64_t VitsModel::total_context_frames() const {
   return static_cast<int64_t>(std::ceil(frames)) + 1;
 }
 
+VitsDecodeScratch::VitsDecodeScratch() : hifigan_(std::make_unique<HifiganScratch>()) {}
+VitsDecodeScratch::~VitsDecodeScratch() = default;
+
 std::vector<float> VitsModel::decode(const VitsLatent& latent, int64_t frame_begin,
                                      int64_t frame_end, const CancelToken& cancel, rt::ThreadPool* pool,
-                                     int speaker_id) const {
+                                     int speaker_id, VitsDecodeScratch* scratch) const {
   if (frame_begin < 0 || frame_end > latent.n_frames || frame_begin >= frame_end) {
     fail("vits: decode window [{}, {}) is outside the {} frames", frame_begin, frame_end,
          latent.n_frames);
@@ -182,7 +185,7 @@ std::vector<float> VitsModel::decode(const VitsLatent& latent, int64_t frame_beg
   }
   return hifigan_decode(*weights_, config_, latent.z.data(), 0, latent.flowed, latent.n_frames,
                         frame_begin * hop, frame_end * hop, g.empty() ? nullptr : g.data(), cancel,
-                        pool);
+                        pool, scratch != nullptr ? &scratch->hifigan() : nullptr);
 }
 
 std::vector<float> VitsModel::synthesize(std::span<const int64_t> ids, const VitsParams& params,

@@ -20,7 +20,22 @@ class ThreadPool;
 
 namespace duet::models {
 
-struct VitsWeights;  // vits_weights.hpp
+struct VitsWeights;     // vits_weights.hpp
+class HifiganScratch;   // vits_compute.hpp
+
+// Buffers VitsModel::decode reuses from window to window (one per stream, so windows do not
+// allocate afresh). Holds no values a later call reads; never used by two calls at once.
+class VitsDecodeScratch {
+ public:
+  VitsDecodeScratch();
+  ~VitsDecodeScratch();
+  VitsDecodeScratch(const VitsDecodeScratch&) = delete;
+  VitsDecodeScratch& operator=(const VitsDecodeScratch&) = delete;
+  HifiganScratch& hifigan() { return *hifigan_; }
+
+ private:
+  std::unique_ptr<HifiganScratch> hifigan_;
+};
 
 struct VitsParams {
   float noise_scale = 0.667f;  // latent noise (0 = deterministic)
@@ -77,7 +92,7 @@ class VitsModel {
   // duet::Error).
   std::vector<float> decode(const VitsLatent& latent, int64_t frame_begin, int64_t frame_end,
                             const CancelToken& cancel, rt::ThreadPool* pool,
-                            int speaker_id = 0) const;
+                            int speaker_id = 0, VitsDecodeScratch* scratch = nullptr) const;
   // The decoder's receptive field on each side, in latent frames (rounded up; a bound).
   int64_t total_context_frames() const;
 

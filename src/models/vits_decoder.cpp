@@ -3,14 +3,17 @@
 // conv_post and tanh. Decodes any range of output samples of a sentence: the ranges each layer
 // must produce are worked out backwards from the samples asked for, so a window costs its own
 // samples plus each layer's own receptive field, not a whole-network context at every layer, and
-// the result equals the whole-sentence decode up to rounding. Must never clip samples other than
-// through the final tanh, nor read latent frames outside hifigan_input_frames().
+// the result equals the whole-sentence decode up to rounding. The same planning lets a window be
+// cut over time into one piece per thread, each decoded whole with no barrier between layers.
+// Must never clip samples other than through the final tanh, nor read latent frames outside
+// hifigan_input_frames().
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
 #include "models/vits_compute.hpp"
 #include "runtime/ops.hpp"
+#include "runtime/thread_pool.hpp"
 #include "runtime/vocoder_ops.hpp"
 
 namespace duet::models {
@@ -41,7 +44,7 @@ int64_t half_width(const VitsConv& c) { return c.p.pad_left; }  // "same" convol
 // y on `want` of a stride-1 "same" convolution over a sequence of `total` steps, reading x
 // (which must cover what `want` reads inside the sequence; zeros outside it).
 void conv_same(const VitsConv& c, const Act& x, int64_t total, Range want, float* y,
-               rt::ThreadPool* pool) {
+               rt::ThreadPool* pool, const rt::ConvEpilogue& ep = {}) {
   const int64_t h = half_width(c);
   const Range in = widen(want, h, total);
   if (in.a < x.r.a || in.b > x.r.b) {
@@ -51,7 +54,7 @@ void conv_same(const VitsConv& c, const Act& x, int64_t total, Range want, float
   rt::Conv1dParams p = c.p;
   p.pad_left = in.a - (want.a - h);
   p.pad_right = (want.b + h) - in.b;
-  rt::conv1d_direct(x.at(in.a), in.len(), c.wt, c.b, p, y, pool);
+  rt::conv1d_direct(x.at(in.a), in.len(), c.wt, c.b, p, y, pool, ep);
 }
 
 // Input steps of a transposed convolution that feed its outputs `out` (inputs: total_in steps).
@@ -69,10 +72,10 @@ int64_t block_half_width(const std::vector<VitsConv>& convs) {
   return h;
 }
 
-// Buffers reused by every layer of one decode call (large vectors: allocating them per layer
-// costs page faults).
+// Buffers reused by every layer of a piece, and by later windows through HifiganScratch (large
+// vectors: allocating them per layer or per window costs page faults).
 struct Scratch {
-  Act cur, t, y, y2;
+  Act cur, t, t2, y, y2;
   std::vector<float> raw;
   rt::VocoderScratch vs;
 };
@@ -83,33 +86,50 @@ void reshape(Act& a, Range r, int64_t ch) {
   a.v.resize(static_cast<size_t>(r.len() * ch));
 }
 
-// acc[want] += block(x)[want]; x covers what the block reads.
+// acc[want] += block(x)[want]; x covers what the block reads. Each convolution adds its residual
+// and writes the next one's leaky-ReLU input as it stores its outputs (ConvEpilogue).
 void resblock(const std::vector<VitsConv>& convs, int64_t type, const Act& x, int64_t total,
               Range want, std::vector<float>& acc, Scratch& s, rt::ThreadPool* pool) {
   const int64_t ch = x.ch;
-  reshape(s.cur, widen(want, block_half_width(convs), total), ch);
-  std::copy(x.at(s.cur.r.a), x.at(s.cur.r.b), s.cur.v.begin());
   int64_t after = block_half_width(convs);
+  const Range in = widen(want, after, total);
+  Act* tin = &s.t;     // leaky_relu(cur): the next convolution's input
+  Act* tnext = &s.t2;
+  reshape(*tin, in, ch);
+  rt::leaky_relu(x.at(in.a), tin->v.data(), in.len() * ch, kSlope);
+  const Act* cur = &x;  // the block's running value (the residual)
+  Act* bufs[2] = {&s.cur, &s.y};
+  int nb = 0;
   const size_t step = type == 1 ? 2 : 1;
   for (size_t i = 0; i < convs.size(); i += step) {
-    reshape(s.t, s.cur.r, ch);
-    rt::leaky_relu(s.cur.v.data(), s.t.v.data(), static_cast<int64_t>(s.cur.v.size()), kSlope);
     after -= half_width(convs[i]);
     Range out = widen(want, after, total);
-    reshape(s.y, out, ch);
-    conv_same(convs[i], s.t, total, out, s.y.v.data(), pool);
+    const Act* conv_in = tin;
+    size_t last_conv = i;
     if (type == 1) {
-      rt::leaky_relu(s.y.v.data(), s.y.v.data(), static_cast<int64_t>(s.y.v.size()), kSlope);
-      after -= half_width(convs[i + 1]);
-      out = widen(want, after, total);
       reshape(s.y2, out, ch);
-      conv_same(convs[i + 1], s.y, total, out, s.y2.v.data(), pool);
-      std::swap(s.y, s.y2);
+      conv_same(convs[i], *tin, total, out, s.y2.v.data(), pool);
+      rt::leaky_relu(s.y2.v.data(), s.y2.v.data(), out.len() * ch, kSlope);
+      last_conv = i + 1;
+      after -= half_width(convs[last_conv]);
+      out = widen(want, after, total);
+      conv_in = &s.y2;
     }
-    rt::add(s.y.v.data(), s.cur.at(out.a), s.y.v.data(), out.len() * ch);
-    std::swap(s.cur, s.y);
+    Act& dst = *bufs[nb];
+    nb ^= 1;
+    reshape(dst, out, ch);
+    rt::ConvEpilogue ep;
+    ep.residual = cur->at(out.a);
+    if (i + step < convs.size()) {
+      reshape(*tnext, out, ch);
+      ep.act = tnext->v.data();
+      ep.slope = kSlope;
+    }
+    conv_same(convs[last_conv], *conv_in, total, out, dst.v.data(), pool, ep);
+    cur = &dst;
+    std::swap(tin, tnext);
   }
-  rt::add(acc.data(), s.cur.at(want.a), acc.data(), want.len() * ch);
+  rt::add(acc.data(), cur->at(want.a), acc.data(), want.len() * ch);
 }
 
 // The ranges every layer must produce for output samples `samples` of a `frames`-frame latent.
@@ -153,29 +173,35 @@ std::pair<int64_t, int64_t> hifigan_input_frames(const VitsWeights& w, const Vit
   return {p.z.a, p.z.b};
 }
 
-std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, const float* z,
-                                  int64_t z0, int64_t z1, int64_t frames, int64_t s0, int64_t s1,
-                                  const float* g, const CancelToken& cancel,
-                                  rt::ThreadPool* pool) {
+namespace {
+
+// One piece's buffers: kept across calls by HifiganScratch so a stream's windows reuse them.
+struct PieceBuffers {
+  Act zin, x, up, acc;
+  Scratch s;
+};
+
+// Samples [s0, s1) of the sentence into audio[0, s1 - s0); pool may be null (one thread).
+void decode_piece(const VitsWeights& w, const VitsConfig& c, const float* z, int64_t z0,
+                  int64_t z1, int64_t frames, int64_t s0, int64_t s1, const float* g,
+                  const CancelToken& cancel, PieceBuffers& b, float* audio,
+                  rt::ThreadPool* pool) {
   const Plan plan = make_plan(w, c, frames, {s0, s1});
-  if (s0 < 0 || s1 > plan.stage_len.back() || s0 >= s1) {
-    fail("hifigan: samples [{}, {}) are outside the {} of the sentence", s0, s1, plan.stage_len.back());
-  }
   if (plan.z.a < z0 || plan.z.b > z1) {
     fail("hifigan: the window reads frames [{}, {}) but [{}, {}) were given", plan.z.a, plan.z.b, z0, z1);
   }
-  const Act zin{std::vector<float>(z + (plan.z.a - z0) * c.inter, z + (plan.z.b - z0) * c.inter),
-                plan.z, c.inter};
-  Act x{std::vector<float>(static_cast<size_t>(plan.pre_out.len() * c.up_initial)), plan.pre_out,
-        c.up_initial};
-  conv_same(w.dec_pre, zin, frames, plan.pre_out, x.v.data(), pool);
+  reshape(b.zin, plan.z, c.inter);
+  std::copy(z + (plan.z.a - z0) * c.inter, z + (plan.z.b - z0) * c.inter, b.zin.v.begin());
+  Act& x = b.x;
+  reshape(x, plan.pre_out, c.up_initial);
+  conv_same(w.dec_pre, b.zin, frames, plan.pre_out, x.v.data(), pool);
   if (g != nullptr && w.dec_cond.present()) {
     std::vector<float> gc(static_cast<size_t>(x.ch));
     rt::conv1d_direct(g, 1, w.dec_cond.wt, w.dec_cond.b, w.dec_cond.p, gc.data(), nullptr);
     rt::add_row(x.v.data(), gc.data(), x.r.len(), x.ch);
   }
-  Scratch s;
-  Act up;
+  Scratch& s = b.s;
+  Act& up = b.up;
   const size_t nk = c.resblock_kernels.size();
   for (size_t i = 0; i < w.ups.size(); ++i) {
     rt::check_cancel(cancel);
@@ -194,18 +220,65 @@ std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, con
     std::copy(s.raw.begin() + first * u.p.c_out, s.raw.begin() + (first + want.len()) * u.p.c_out,
               up.v.begin());
     const Range out = plan.stage_out[i];
-    std::vector<float> acc(static_cast<size_t>(out.len() * up.ch), 0.0f);
+    reshape(b.acc, out, up.ch);
+    std::fill(b.acc.v.begin(), b.acc.v.end(), 0.0f);
     for (size_t j = 0; j < nk; ++j) {
       rt::check_cancel(cancel);
-      resblock(w.resblocks[i * nk + j], c.resblock_type, up, plan.stage_len[i], out, acc, s, pool);
+      resblock(w.resblocks[i * nk + j], c.resblock_type, up, plan.stage_len[i], out, b.acc.v, s,
+               pool);
     }
-    rt::scale(acc.data(), 1.0f / static_cast<float>(nk), acc.data(), out.len() * up.ch);
-    x = Act{std::move(acc), out, up.ch};
+    rt::scale(b.acc.v.data(), 1.0f / static_cast<float>(nk), b.acc.v.data(), out.len() * up.ch);
+    std::swap(x, b.acc);
   }
   rt::leaky_relu(x.v.data(), x.v.data(), static_cast<int64_t>(x.v.size()), kFinalSlope);
+  conv_same(w.dec_post, x, plan.stage_len.back(), {s0, s1}, audio, pool);
+  rt::tanh_inplace(audio, s1 - s0);
+}
+
+// Windows shorter than this (in samples per piece) are not split over threads: the receptive
+// field each piece recomputes would cost more than the second core gives.
+constexpr int64_t kMinPieceSamples = 1024;
+
+}  // namespace
+
+struct HifiganScratch::Pieces {
+  std::vector<PieceBuffers> pieces;
+};
+
+HifiganScratch::HifiganScratch() : p_(std::make_unique<Pieces>()) {}
+HifiganScratch::~HifiganScratch() = default;
+
+std::vector<float> hifigan_decode(const VitsWeights& w, const VitsConfig& c, const float* z,
+                                  int64_t z0, int64_t z1, int64_t frames, int64_t s0, int64_t s1,
+                                  const float* g, const CancelToken& cancel,
+                                  rt::ThreadPool* pool, HifiganScratch* scratch) {
+  const Plan plan = make_plan(w, c, frames, {s0, s1});
+  if (s0 < 0 || s1 > plan.stage_len.back() || s0 >= s1) {
+    fail("hifigan: samples [{}, {}) are outside the {} of the sentence", s0, s1, plan.stage_len.back());
+  }
+  if (plan.z.a < z0 || plan.z.b > z1) {
+    fail("hifigan: the window reads frames [{}, {}) but [{}, {}) were given", plan.z.a, plan.z.b, z0, z1);
+  }
+  HifiganScratch local;
+  HifiganScratch& sc = scratch != nullptr ? *scratch : local;
   std::vector<float> audio(static_cast<size_t>(s1 - s0));
-  conv_same(w.dec_post, x, plan.stage_len.back(), {s0, s1}, audio.data(), pool);
-  rt::tanh_inplace(audio.data(), static_cast<int64_t>(audio.size()));
+  // Split the window over time into one piece per thread, each decoded whole on one thread with
+  // its own receptive field: no barrier between layers and the elementwise work runs in parallel.
+  const int64_t threads = pool != nullptr ? pool->size() : 1;
+  const int64_t parts = std::clamp<int64_t>((s1 - s0) / kMinPieceSamples, 1, threads);
+  if (sc.p_->pieces.size() < static_cast<size_t>(parts)) sc.p_->pieces.resize(static_cast<size_t>(parts));
+  if (parts == 1) {
+    decode_piece(w, c, z, z0, z1, frames, s0, s1, g, cancel, sc.p_->pieces[0], audio.data(), pool);
+    return audio;
+  }
+  pool->parallel_for(parts, [&](int64_t pb, int64_t pe, int) {
+    for (int64_t k = pb; k < pe; ++k) {
+      int64_t a = 0, e = 0;
+      rt::ThreadPool::split(s1 - s0, parts, k, &a, &e);
+      decode_piece(w, c, z, z0, z1, frames, s0 + a, s0 + e, g, cancel,
+                   sc.p_->pieces[static_cast<size_t>(k)], audio.data() + a, nullptr);
+    }
+  });
   return audio;
 }
 

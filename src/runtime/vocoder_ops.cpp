@@ -16,13 +16,14 @@ namespace duet::rt {
 namespace vocoder_avx2 {
 void conv1d_direct_range(const float* x, int64_t t_in, const float* wt, const float* b,
                          const Conv1dParams& p, float* y, int64_t t0, int64_t t1,
-                         const float* zero_row);
+                         const float* zero_row, const ConvEpilogue& ep);
 }  // namespace vocoder_avx2
 
 namespace {
 
 void conv1d_direct_range_scalar(const float* x, int64_t t_in, const float* wt, const float* b,
-                                const Conv1dParams& p, float* y, int64_t t0, int64_t t1) {
+                                const Conv1dParams& p, float* y, int64_t t0, int64_t t1,
+                                const ConvEpilogue& ep) {
   for (int64_t t = t0; t < t1; ++t) {
     float* yt = y + t * p.c_out;
     for (int64_t o = 0; o < p.c_out; ++o) yt[o] = b != nullptr ? b[o] : 0.0f;
@@ -36,13 +37,18 @@ void conv1d_direct_range_scalar(const float* x, int64_t t_in, const float* wt, c
         for (int64_t o = 0; o < p.c_out; ++o) yt[o] += a * w[o];
       }
     }
+    for (int64_t o = 0; o < p.c_out; ++o) {
+      const int64_t at = t * p.c_out + o;
+      if (ep.residual != nullptr) yt[o] += ep.residual[at];
+      if (ep.act != nullptr) ep.act[at] = std::max(yt[o], 0.0f) + ep.slope * std::min(yt[o], 0.0f);
+    }
   }
 }
 
 }  // namespace
 
 void conv1d_direct(const float* x, int64_t t_in, const float* wt, const float* b,
-                   const Conv1dParams& p, float* y, ThreadPool* pool) {
+                   const Conv1dParams& p, float* y, ThreadPool* pool, const ConvEpilogue& ep) {
   if (p.c_in <= 0 || p.c_out <= 0 || p.kernel <= 0 || p.kernel > 64 || p.stride <= 0 ||
       p.dilation <= 0 || p.pad_left < 0 || p.pad_right < 0) {
     fail("conv1d_direct: bad parameters (c_in {}, c_out {}, kernel {}, stride {}, dilation {})",
@@ -54,9 +60,9 @@ void conv1d_direct(const float* x, int64_t t_in, const float* wt, const float* b
   const std::vector<float> zeros(static_cast<size_t>(p.c_in), 0.0f);
   const auto run = [&](int64_t t0, int64_t t1, int) {
     if (avx2) {
-      vocoder_avx2::conv1d_direct_range(x, t_in, wt, b, p, y, t0, t1, zeros.data());
+      vocoder_avx2::conv1d_direct_range(x, t_in, wt, b, p, y, t0, t1, zeros.data(), ep);
     } else {
-      conv1d_direct_range_scalar(x, t_in, wt, b, p, y, t0, t1);
+      conv1d_direct_range_scalar(x, t_in, wt, b, p, y, t0, t1, ep);
     }
   };
   // Split in blocks of 6 steps (the kernel's tile) so each thread gets whole tiles.

@@ -27,12 +27,23 @@ void conv1d_blocked(const float* x, int64_t t_in, const WeightView& w, const flo
                     const Conv1dParams& p, float* y, VocoderScratch& scratch, ThreadPool* pool,
                     int64_t block = 1024);
 
+// What conv1d_direct does to each output as it stores it: y += residual (f32 [t_out, c_out]) when
+// residual is set, then, when act is set, also act = leaky_relu(y, slope) (f32 [t_out, c_out]).
+// Neither may alias x; residual may equal y only if it is read before being written (it is: the
+// same element, once).
+struct ConvEpilogue {
+  const float* residual = nullptr;
+  float* act = nullptr;
+  float slope = 0.0f;
+};
+
 // Direct 1-D convolution (no im2col) with weights laid out for it: wt f32 [kernel, c_in, c_out]
 // (output channels contiguous). y[t, o] = b[o] + sum_{k,i} wt[k, i, o] *
 // x[t*stride + k*dilation - pad_left, i] (0 outside x). b f32 [c_out] or null. AVX2 when the CPU
 // has it; time steps are split across the pool. kernel must be at most 64.
 void conv1d_direct(const float* x, int64_t t_in, const float* wt, const float* b,
-                   const Conv1dParams& p, float* y, ThreadPool* pool);
+                   const Conv1dParams& p, float* y, ThreadPool* pool,
+                   const ConvEpilogue& ep = {});
 
 struct ConvTranspose1dParams {
   int64_t c_in = 0;

@@ -191,7 +191,7 @@ SpeechChunk PiperStream::decode_next_window(const CancelToken& cancel) {
   const bool partial = first_audio && need + 2 * model.flow_context_frames() < lat.n_frames;
   model.flow_until(lat, partial ? need : lat.n_frames, params_.speaker_id, cancel, &voice_.pool());
   std::vector<float> native =
-      model.decode(lat, f0, f1, cancel, &voice_.pool(), params_.speaker_id);
+      model.decode(lat, f0, f1, cancel, &voice_.pool(), params_.speaker_id, &decode_scratch_);
   ph.frame = f1;
   const bool sentence_done = f1 >= lat.n_frames;
   SpeechChunk chunk;

@@ -86,6 +86,7 @@ class PiperStream {
   std::unique_ptr<Phrase> phrase_;
   std::optional<Resampler> resampler_;
   int64_t emitted_ = 0;  // output samples handed out so far
+  models::VitsDecodeScratch decode_scratch_;  // decoder buffers reused by every window
 };
 
 class PiperVoice final : public Voice {

@@ -2,6 +2,7 @@
 // clause punctuation, id layout, chunks and word timings, cancellation, controls, bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -168,4 +169,31 @@ TEST(PiperVoice, StreamedWindowsMatchAWholeSentenceDecode) {
   }
   EXPECT_GT(dot / std::sqrt(a2 * b2), 0.999);
   EXPECT_LT(max_diff, 0.05);
+}
+
+// The decoder cuts a window over time into one piece per thread, each with its own receptive
+// field, and reuses a scratch across windows: the audio equals the one-thread decode.
+TEST(PiperVoice, ThreadSplitDecodeMatchesOneThread) {
+  NEED_VOICE();
+  const auto& model = voice->model();
+  const auto& cfg = model.config();
+  const auto sentences = duet::espeak_phonemize("Two cores share this sentence evenly.", cfg.espeak_voice);
+  ASSERT_FALSE(sentences.empty());
+  auto params = model.default_params();
+  params.noise_scale = 0.0f;
+  params.noise_w = 0.0f;
+  const duet::CancelToken cancel;
+  const auto lat = model.infer_latent(duet::phonemes_to_ids(sentences[0], cfg.phoneme_id_map).ids,
+                                      params, cancel, nullptr);
+  const auto one = model.decode(lat, 0, lat.n_frames, cancel, nullptr);
+  duet::models::VitsDecodeScratch scratch;
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass reuses the scratch
+    const auto split = model.decode(lat, 0, lat.n_frames, cancel, &voice->pool(), 0, &scratch);
+    ASSERT_EQ(split.size(), one.size());
+    double max_diff = 0;
+    for (size_t i = 0; i < one.size(); ++i) {
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(split[i] - one[i])));
+    }
+    EXPECT_LT(max_diff, 1e-4) << "pass " << pass;
+  }
 }

@@ -1,5 +1,6 @@
 // Vocoder ops against naive reference loops: transposed conv, blocked conv1d, depthwise conv,
-// leaky ReLU; and the duration predictor's spline outside its tails.
+// leaky ReLU, the direct conv's fused epilogue; and the duration predictor's spline outside its
+// tails.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -96,6 +97,55 @@ TEST(VocoderOps, DirectConvMatchesIm2colConv) {
              b.data(), p, ref.data(), cols, mm, nullptr);
   rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr);
   for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(ref[i], got[i], 1e-4) << i;
+}
+
+// The fused epilogue (residual add, leaky-ReLU copy) equals the plain convolution followed by
+// separate add and leaky-ReLU passes, on the 16-, 8- and leftover-channel paths and on the
+// vectorized single-output (c_out == 1) path.
+TEST(VocoderOps, DirectConvEpilogueMatchesSeparatePasses) {
+  for (const int64_t c_out : {21, 1}) {
+    rt::Conv1dParams p;
+    p.c_in = 37;  // not a multiple of 8 or 16
+    p.c_out = c_out;
+    p.kernel = 3;
+    p.dilation = 3;
+    p.pad_left = p.pad_right = 3;
+    const int64_t t = 29;
+    const auto x = random_vec(static_cast<size_t>(t * p.c_in), 21);
+    const auto wt = random_vec(static_cast<size_t>(p.kernel * p.c_in * p.c_out), 22);
+    const auto b = random_vec(static_cast<size_t>(p.c_out), 23);
+    const int64_t t_out = rt::conv1d_out_len(t, p);
+    const auto res = random_vec(static_cast<size_t>(t_out * p.c_out), 24);
+    // Reference: the direct loop of the header's formula, then the passes.
+    std::vector<float> ref(static_cast<size_t>(t_out * p.c_out));
+    for (int64_t s = 0; s < t_out; ++s) {
+      for (int64_t o = 0; o < p.c_out; ++o) {
+        double acc = b[static_cast<size_t>(o)];
+        for (int64_t k = 0; k < p.kernel; ++k) {
+          const int64_t src = s + k * p.dilation - p.pad_left;
+          if (src < 0 || src >= t) continue;
+          for (int64_t i = 0; i < p.c_in; ++i) {
+            acc += static_cast<double>(x[static_cast<size_t>(src * p.c_in + i)]) *
+                   wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)];
+          }
+        }
+        ref[static_cast<size_t>(s * p.c_out + o)] =
+            static_cast<float>(acc) + res[static_cast<size_t>(s * p.c_out + o)];
+      }
+    }
+    std::vector<float> ref_act(ref.size());
+    rt::leaky_relu(ref.data(), ref_act.data(), static_cast<int64_t>(ref.size()), 0.1f);
+    std::vector<float> got(ref.size()), got_act(ref.size());
+    rt::ConvEpilogue ep;
+    ep.residual = res.data();
+    ep.act = got_act.data();
+    ep.slope = 0.1f;
+    rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr, ep);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      EXPECT_NEAR(ref[i], got[i], 1e-4) << "c_out " << c_out << " at " << i;
+      EXPECT_NEAR(ref_act[i], got_act[i], 1e-4) << "c_out " << c_out << " at " << i;
+    }
+  }
 }
 
 TEST(VocoderOps, DepthwiseAndLeakyRelu) {
