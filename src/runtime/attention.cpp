@@ -14,7 +14,9 @@
 namespace duet::rt {
 namespace {
 
-constexpr int64_t kScratchPad = 16;
+// Room past n_kv in each head's score slice: the F16 path pads the probabilities with zeros out
+// to whole value chunks on both sides (up to 2 x 31 floats).
+constexpr int64_t kScratchPad = 80;
 constexpr int64_t kMaxHeadDim = 1024;  // floats between thread slices (keeps them off shared lines)
 constexpr int64_t kMinParallelWork = 1 << 15;
 
@@ -27,8 +29,10 @@ KvCache::KvCache(int n_layer, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim
   if (type != DType::F16 && type != DType::F32) fail("KV cache type must be F16 or F32");
   if (n_layer <= 0 || n_ctx <= 0 || n_head_kv <= 0 || head_dim <= 0) fail("KV cache: bad shape");
   layer_bytes_ = static_cast<size_t>(n_ctx * n_head_kv * head_dim) * elem_bytes(type);
+  const int64_t v_positions = type == DType::F16 ? (n_ctx + kKvVChunk - 1) / kKvVChunk * kKvVChunk : n_ctx;
+  v_layer_bytes_ = static_cast<size_t>(v_positions * n_head_kv * head_dim) * elem_bytes(type);
   k_ = ZeroedPages(layer_bytes_ * static_cast<size_t>(n_layer));
-  v_ = ZeroedPages(layer_bytes_ * static_cast<size_t>(n_layer));
+  v_ = ZeroedPages(v_layer_bytes_ * static_cast<size_t>(n_layer));
 }
 
 KvLayer KvCache::layer(int i) {
@@ -39,7 +43,7 @@ KvLayer KvCache::layer(int i) {
   l.n_head_kv = n_head_kv_;
   l.head_dim = head_dim_;
   l.k = k_.data() + layer_bytes_ * static_cast<size_t>(i);
-  l.v = v_.data() + layer_bytes_ * static_cast<size_t>(i);
+  l.v = v_.data() + v_layer_bytes_ * static_cast<size_t>(i);
   return l;
 }
 
@@ -52,7 +56,18 @@ void kv_store(const KvLayer& kv, int64_t pos, const float* k, const float* v, in
   if (kv.type == DType::F16) {
     const QuantTraits* t = quant_traits(DType::F16);
     t->from_float(k, static_cast<uint16_t*>(kv.k) + pos * row, n);
-    t->from_float(v, static_cast<uint16_t*>(kv.v) + pos * row, n);
+    // Values: converted a slice at a time, then scattered into the transposed chunks.
+    auto* v16 = static_cast<uint16_t*>(kv.v);
+    constexpr int64_t kSlice = 256;
+    uint16_t tmp[kSlice];
+    for (int64_t i = 0; i < n_tokens; ++i) {
+      for (int64_t e0 = 0; e0 < row; e0 += kSlice) {
+        const int64_t ne = std::min(kSlice, row - e0);
+        t->from_float(v + i * row + e0, tmp, ne);
+        uint16_t* dst = v16 + kv_v16_index(pos + i, e0, row);
+        for (int64_t e = 0; e < ne; ++e) dst[e * kKvVChunk] = tmp[e];
+      }
+    }
   } else {
     std::copy(k, k + n, static_cast<float*>(kv.k) + pos * row);
     std::copy(v, v + n, static_cast<float*>(kv.v) + pos * row);

@@ -1,7 +1,11 @@
 // Scaled dot-product attention over a KV cache, with grouped-query heads, causal or full masking,
-// an optional sliding window and optional logit soft-capping. The cache layout is row-per-position
+// an optional sliding window and optional logit soft-capping. Keys are row-per-position
 // ([n_ctx, n_head_kv, head_dim], F16 or F32) so a decode step appends one row and reads each head's
-// keys with a fixed stride. Must never allocate per call: scratch comes from the caller.
+// keys with a fixed stride. F32 values are laid out the same way; F16 values are stored in chunks
+// of kKvVChunk positions, each chunk transposed ([n_ctx / 32, n_head_kv, head_dim, 32]), so the
+// weighted sum over positions reads whole cache lines of one value dimension while a session
+// still touches only the pages of the positions it wrote. Must never allocate per call: scratch
+// comes from the caller.
 #pragma once
 
 #include <cstddef>
@@ -23,8 +27,17 @@ struct KvLayer {
   int64_t n_head_kv = 0;
   int64_t head_dim = 0;
   void* k = nullptr;  // type [n_ctx, n_head_kv, head_dim]
-  void* v = nullptr;  // type [n_ctx, n_head_kv, head_dim]
+  void* v = nullptr;  // F32: [n_ctx, n_head_kv, head_dim]; F16: see kv_v16_index()
 };
+
+// Positions per transposed chunk of an F16 value cache.
+inline constexpr int64_t kKvVChunk = 32;
+
+// Index (in F16 elements) of value element e (in [0, n_head_kv * head_dim) = row) of position pos
+// in an F16 value cache: chunk pos / 32 holds row x 32 elements, element-major.
+inline size_t kv_v16_index(int64_t pos, int64_t e, int64_t row) {
+  return static_cast<size_t>(((pos / kKvVChunk) * row + e) * kKvVChunk + pos % kKvVChunk);
+}
 
 // Owns the K and V storage of n_layer layers.
 class KvCache {
@@ -40,6 +53,7 @@ class KvCache {
   int64_t n_ctx_ = 0, n_head_kv_ = 0, head_dim_ = 0;
   DType type_ = DType::F16;
   size_t layer_bytes_ = 0;
+  size_t v_layer_bytes_ = 0;  // F16: n_ctx rounded up to whole chunks
   // type [n_layer, n_ctx, n_head_kv, head_dim]; resident only up to the positions written.
   ZeroedPages k_;
   ZeroedPages v_;

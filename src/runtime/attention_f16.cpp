@@ -4,6 +4,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -108,7 +109,7 @@ void attend_portable(const float* q, const KvLayer& kv, int64_t g, int64_t lo, i
     for (int64_t j = 0; j < n; ++j) {
       const int64_t pos = lo + j;
       float& a = acc[(pos >> 3) & 3][pos & 7];
-      a = std::fma(fp16_to_fp32(V[pos * row + g * hd + d]), s[j], a);
+      a = std::fma(fp16_to_fp32(V[kv_v16_index(pos, g * hd + d, row)]), s[j], a);
     }
     out[d] = reduce_4x8(acc);
   }
@@ -202,48 +203,53 @@ void softmax_ordered_avx2(float* s, int64_t lo, int64_t hi, float mx) {
     sum += static_cast<double>(_mm_cvtss_f32(t));
   }
   const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t j = 0; j < n; ++j) s[j] = round_f16(s[j] * inv);
+  int64_t j = 0;
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (; j + 8 <= n; j += 8) {
+    const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + j), vinv);
+    _mm256_storeu_ps(s + j, _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)));
+  }
+  for (; j < n; ++j) s[j] = round_f16(s[j] * inv);
 }
 
-// out_h[d0, d0 + 8) = sum over positions of p_h * v for H heads (1 or 2) sharing the V slice: 32
-// accumulators per head, one per absolute position mod 32 (chunk lane, accumulator), filled in 8
-// passes of 4 (the lanes 4 * half .. 4 * half + 3 of the 8-blocks whose index mod 4 is quarter),
-// so a pass's accumulators of both heads stay in registers and each converted V slice serves
-// both. Each accumulator takes its positions in increasing order, then the fixed reduction tree.
+// out_h[0, hd) = sum over positions of p_h * v for H heads (1 or 2) sharing kv head g, from the
+// chunk-transposed F16 values (kv_v16_index): for each value dimension, four 8-lane accumulators
+// take absolute positions with (pos / 8) % 4 = accumulator and pos % 8 = lane, chunk after chunk in
+// increasing order, then the fixed tree ((a0 + a2) + (a1 + a3)) and, across lanes,
+// ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7)): the same per-position order as llama.cpp's
+// F16 dot. p[h][i] is head h's probability of position c0 * 32 + i, zero outside [lo, hi); value
+// lanes outside [lo, hi) in the two edge chunks are masked to zero, so they never count.
 template <int H>
-inline void weighted_sum8(const uint16_t* vd, int64_t row, const float* const* s, int64_t lo, int64_t hi,
-                          float* const* out) {
-  const int64_t first_block = lo & ~int64_t{7};
-  __m256 acc[H][32];
-  for (int pass = 0; pass < 8; ++pass) {
-    const int quarter = pass >> 1, l0 = (pass & 1) * 4;
-    __m256 a[H][4];
+inline void weighted_sum_chunks(const uint16_t* V, int64_t row, int64_t e0, int64_t hd, int64_t c0, int64_t c1,
+                                int64_t lo, int64_t hi, const float* const* p, float* const* out) {
+  alignas(32) int32_t mask_first[32], mask_last[32];
+  for (int i = 0; i < 32; ++i) {
+    const int64_t pf = c0 * kKvVChunk + i, pl = (c1 - 1) * kKvVChunk + i;
+    mask_first[i] = (pf >= lo && pf < hi) ? -1 : 0;
+    mask_last[i] = (pl >= lo && pl < hi) ? -1 : 0;
+  }
+  const int64_t chunk_stride = row * kKvVChunk;
+  for (int64_t d = 0; d < hd; ++d) {
+    const uint16_t* vd = V + static_cast<size_t>((c0 * row + e0 + d) * kKvVChunk);
+    __m256 acc[H][4];
     for (int h = 0; h < H; ++h)
-      for (auto& x : a[h]) x = _mm256_setzero_ps();
-    auto fma_pos = [&](int k, int64_t pos) {
-      const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(vd + pos * row)));
-      for (int h = 0; h < H; ++h) a[h][k] = _mm256_fmadd_ps(v, _mm256_set1_ps(s[h][pos - lo]), a[h][k]);
-    };
-    for (int64_t b0 = first_block + 8 * ((quarter - (first_block >> 3)) & 3); b0 < hi; b0 += 32) {
-      const int64_t p0 = b0 + l0;
-      if (p0 >= lo && p0 + 4 <= hi) {
-        for (int k = 0; k < 4; ++k) fma_pos(k, p0 + k);
-      } else {
-        for (int k = 0; k < 4; ++k) {
-          if (p0 + k >= lo && p0 + k < hi) fma_pos(k, p0 + k);
-        }
+      for (auto& x : acc[h]) x = _mm256_setzero_ps();
+    for (int64_t c = c0; c < c1; ++c) {
+      const uint16_t* vc = vd + (c - c0) * chunk_stride;
+      const int64_t pi = (c - c0) * kKvVChunk;
+      const int32_t* mask = c == c0 ? mask_first : (c == c1 - 1 ? mask_last : nullptr);
+      for (int r = 0; r < 4; ++r) {
+        __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(vc + 8 * r)));
+        if (mask) v = _mm256_and_ps(v, _mm256_load_ps(reinterpret_cast<const float*>(mask + 8 * r)));
+        for (int h = 0; h < H; ++h) acc[h][r] = _mm256_fmadd_ps(v, _mm256_loadu_ps(p[h] + pi + 8 * r), acc[h][r]);
       }
     }
-    for (int h = 0; h < H; ++h)
-      for (int k = 0; k < 4; ++k) acc[h][quarter * 8 + l0 + k] = a[h][k];
-  }
-  for (int h = 0; h < H; ++h) {
-    const __m256* c = acc[h];
-    __m256 y[8];
-    for (int l = 0; l < 8; ++l) y[l] = _mm256_add_ps(_mm256_add_ps(c[l], c[16 + l]), _mm256_add_ps(c[8 + l], c[24 + l]));
-    const __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(y[0], y[4]), _mm256_add_ps(y[1], y[5])),
-                                   _mm256_add_ps(_mm256_add_ps(y[2], y[6]), _mm256_add_ps(y[3], y[7])));
-    _mm256_storeu_ps(out[h], r);
+    for (int h = 0; h < H; ++h) {
+      const __m256 y = _mm256_add_ps(_mm256_add_ps(acc[h][0], acc[h][2]), _mm256_add_ps(acc[h][1], acc[h][3]));
+      const __m128 t = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+      const __m128 u = _mm_add_ps(t, _mm_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+      out[h][d] = _mm_cvtss_f32(_mm_add_ss(u, _mm_movehl_ps(u, u)));
+    }
   }
 }
 
@@ -257,7 +263,10 @@ void attend_avx2(const float* q, int nh, const KvLayer& kv, int64_t g, int64_t l
   alignas(32) float q16[kMaxHeadsAtOnce][kMaxHeadDim];
   float mx[kMaxHeadsAtOnce];
   for (int h = 0; h < nh; ++h) {
-    for (int64_t d = 0; d < hd; ++d) q16[h][d] = round_f16(q[h * hd + d]);
+    for (int64_t d = 0; d < hd; d += 8) {  // hd % 8 == 0 here; F16C rounds to nearest even too
+      const __m256 x = _mm256_loadu_ps(q + h * hd + d);
+      _mm256_store_ps(&q16[h][d], _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)));
+    }
     mx[h] = -INFINITY;
   }
   const int64_t n = hi - lo;
@@ -276,16 +285,23 @@ void attend_avx2(const float* q, int nh, const KvLayer& kv, int64_t g, int64_t l
       mx[h] = std::max(mx[h], x);
     }
   }
-  for (int h = 0; h < nh; ++h) softmax_ordered_avx2(s + static_cast<size_t>(h) * s_stride, lo, hi, mx[h]);
-  for (int64_t d0 = 0; d0 < hd; d0 += 8) {
-    for (int h = 0; h < nh; h += 2) {
-      const float* sp[2] = {s + static_cast<size_t>(h) * s_stride, s + static_cast<size_t>(h + 1) * s_stride};
-      float* op[2] = {out + h * hd + d0, out + (h + 1) * hd + d0};
-      if (h + 1 < nh) {
-        weighted_sum8<2>(V + g * hd + d0, row, sp, lo, hi, op);
-      } else {
-        weighted_sum8<1>(V + g * hd + d0, row, sp, lo, hi, op);
-      }
+  // Probabilities moved to whole chunks: position c0 * 32 + i at index i, zeros around [lo, hi).
+  const int64_t c0 = lo / kKvVChunk, c1 = (hi + kKvVChunk - 1) / kKvVChunk;
+  const int64_t lead = lo - c0 * kKvVChunk, span = (c1 - c0) * kKvVChunk;
+  for (int h = 0; h < nh; ++h) {
+    float* sh = s + static_cast<size_t>(h) * s_stride;
+    softmax_ordered_avx2(sh, lo, hi, mx[h]);
+    std::memmove(sh + lead, sh, static_cast<size_t>(n) * sizeof(float));
+    std::fill(sh, sh + lead, 0.0f);
+    std::fill(sh + lead + n, sh + span, 0.0f);
+  }
+  for (int h = 0; h < nh; h += 2) {
+    const float* sp[2] = {s + static_cast<size_t>(h) * s_stride, s + static_cast<size_t>(h + 1) * s_stride};
+    float* op[2] = {out + h * hd, out + (h + 1) * hd};
+    if (h + 1 < nh) {
+      weighted_sum_chunks<2>(V, row, g * hd, hd, c0, c1, lo, hi, sp, op);
+    } else {
+      weighted_sum_chunks<1>(V, row, g * hd, hd, c0, c1, lo, hi, sp, op);
     }
   }
 }
@@ -297,6 +313,9 @@ void attend_avx2(const float* q, int nh, const KvLayer& kv, int64_t g, int64_t l
 void attend_f16_ordered(const float* q, int n_heads, const KvLayer& kv, int64_t g, int64_t lo,
                         int64_t hi, float scale, float softcap, float* out, float* s, size_t s_stride) {
   if (n_heads < 1 || n_heads > kMaxHeadsAtOnce) fail("attention: {} heads at once (1..{})", n_heads, kMaxHeadsAtOnce);
+  if (hi > lo && s_stride < static_cast<size_t>(hi - lo + 2 * kKvVChunk)) {
+    fail("attention: score stride {} too small for {} positions plus chunk padding", s_stride, hi - lo);
+  }
   if (best_isa() == Isa::Avx2 && kv.head_dim % 8 == 0) {
     attend_avx2(q, n_heads, kv, g, lo, hi, scale, softcap, out, s, s_stride);
     return;

@@ -105,6 +105,48 @@ TEST(Attention, MatchesReference) {
   }
 }
 
+// F16 values live in transposed chunks of kKvVChunk positions: windows that start and end inside
+// a chunk, several chunks, and values that no query may see (infinite ones before the window and
+// past n_kv, as stale cache contents can be) must never reach the output.
+TEST(Attention, F16ValueChunksMaskWhatNoQuerySees) {
+  const int64_t n_head = 4, n_head_kv = 2, hd = 64, n_past = 100, n_tokens = 50, window = 30;
+  const int64_t n_kv = n_past + n_tokens, n_stale = 10, hidden = 71;  // query 100 sees [71, 100]
+  KvCache cache(1, 200, n_head_kv, hd, DType::F16);
+  KvLayer layer = cache.layer(0);
+  const size_t row = static_cast<size_t>(n_head_kv * hd);
+  auto k = random_floats(static_cast<size_t>(n_kv) * row, 11, -1, 1);
+  auto v = random_floats(static_cast<size_t>(n_kv) * row, 12, -1, 1);
+  std::vector<float> v_cache = v;
+  for (size_t i = 0; i < static_cast<size_t>(hidden) * row; ++i) {
+    v_cache[i] = INFINITY;
+    v[i] = 0.0f;  // the reference multiplies every value by its (zero) probability
+  }
+  kv_store(layer, 0, k.data(), v_cache.data(), n_kv);
+  const std::vector<float> stale(static_cast<size_t>(n_stale) * row, INFINITY);
+  kv_store(layer, n_kv, stale.data(), stale.data(), n_stale);
+  for (float& x : k) x = fp16_to_fp32(fp32_to_fp16(x));
+  for (float& x : v) x = fp16_to_fp32(fp32_to_fp16(x));
+  const auto q = random_floats(static_cast<size_t>(n_tokens * n_head * hd), 13, -2, 2);
+  AttentionParams p;
+  p.n_head = n_head;
+  p.n_head_kv = n_head_kv;
+  p.head_dim = hd;
+  p.sliding_window = window;
+  const auto want = reference(q, n_tokens, k, v, n_past, n_kv, p, true);
+  ThreadPool pool(2);
+  for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    std::vector<float> scratch(attention_scratch_floats(n_kv, tp ? tp->size() : 1));
+    std::vector<float> out(want.size(), NAN);
+    attention(q.data(), n_tokens, layer, n_past, n_kv, p, out.data(), scratch, tp);
+    for (size_t i = 0; i < out.size(); ++i) {
+      // 5e-5: over 30 positions, a probability the reference rounds to the other F16 neighbour
+      // (its double softmax differs from the float one in the last bits) moves a sum by ~2e-5.
+      ASSERT_TRUE(std::isfinite(out[i])) << "i " << i;
+      ASSERT_NEAR(out[i], want[i], 5e-5) << "i " << i << " threads " << (tp ? 2 : 1);
+    }
+  }
+}
+
 TEST(Attention, NoVisibleKeysGivesZerosAndErrorsAreReported) {
   KvCache cache(2, 8, 1, 4, DType::F32);
   KvLayer layer = cache.layer(1);
