@@ -176,9 +176,10 @@ TurnWaits turn_waits(const TurnDetection& turn) {
 
 int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in) {
   const TurnWaits w = turn_waits(turn);
-  if (p >= kQuestionProbability) return w.question_ms;
   int wait = w.long_ms;
-  if (p >= 0.8) {
+  if (p >= kQuestionProbability) {
+    wait = w.question_ms;
+  } else if (p >= 0.8) {
     wait = w.short_ms;
   } else if (p > 0.2) {  // in between: interpolate on the probability
     const double t = (0.8 - p) / 0.6;

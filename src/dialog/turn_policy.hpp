@@ -28,8 +28,10 @@ struct TurnWaits {
 TurnWaits turn_waits(const TurnDetection& turn);
 
 // The silence that ends a turn whose transcript has end-of-turn probability p. after_barge_in:
-// the turn began by interrupting Duet; "Stop, stop." is then rarely all the person has to say, so
-// anything but a finished question waits at least twice the statement wait (semantic_vad only).
+// the turn began by interrupting Duet; "Stop, stop." is then rarely all the person has to say,
+// and its transcript is less sure (its start was said over Duet's voice: a hesitation's "to..."
+// comes out as "two?"), so even a finished question waits at least twice the statement wait
+// (semantic_vad only).
 int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false);
 
 // The transcript with Whisper's non-speech tags ("(coughing)", "[MUSIC]", "*laughs*", "♪") and
