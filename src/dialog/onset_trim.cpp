@@ -3,7 +3,6 @@
 #include "dialog/onset_trim.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace duet::dialog {
 namespace {

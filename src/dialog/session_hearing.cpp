@@ -174,10 +174,7 @@ void Session::Impl::after_input(int64_t n) {
       ++utt.rollbacks;
     }
     // A look still being decoded is stale: stop it, so the look at the next pause need not wait.
-    if (utt.look_pending) {
-      asr_cancel.cancel();
-      asr_cancel = CancelToken();
-    }
+    if (utt.look_pending) renew_asr_cancel();
     utt.look_pending = false;
     utt.look_done = false;
   }
@@ -239,8 +236,7 @@ void Session::Impl::request_look() {
     });
   }
   // Abandon a partial in flight: the look is on the path to the answer.
-  asr_cancel.cancel();
-  asr_cancel = CancelToken();
+  renew_asr_cancel();
   asr_worker.post([this, id = utt.id, seq = utt.look_seq, token = asr_cancel] {
     Frame f{.kind = FrameKind::TranscriptFinal, .epoch = id, .turn = seq};
     try {
@@ -290,7 +286,7 @@ void Session::Impl::finish_look() {
   utt.look_done = true;
   utt.end_probability = end_of_turn_probability(utt.look_text);
   const std::string spoken = spoken_text(utt.look_text);
-  if (!spoken.empty() && !(utt.over_answer && aside_over_answer(spoken)) && cfg.speculative && !cfg.cascade &&
+  if (!spoken.empty() && !aside_over_answer(spoken) && cfg.speculative && !cfg.cascade &&
       cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
     const std::string content = user_content(spoken, utt.annotation);
     if (!reply || !reply->speculative || reply->answers != content) {
@@ -323,7 +319,7 @@ void Session::Impl::commit_turn(bool manual) {
   }
   const bool was_manual = manual || utt.commit_requested;
   const std::string spoken = spoken_text(utt.look_text);
-  if (spoken.empty() || (utt.over_answer && answer_in_progress() && aside_over_answer(spoken))) {
+  if (spoken.empty() || (answer_in_progress() && aside_over_answer(spoken))) {
     if (reply && reply->speculative) drop_reply("cancelled");
     close_utterance();
     return;
@@ -357,11 +353,15 @@ void Session::Impl::commit_turn(bool manual) {
   }
 }
 
+void Session::Impl::renew_asr_cancel() {
+  asr_cancel.cancel();
+  asr_cancel = CancelToken();
+}
+
 void Session::Impl::close_utterance() {
   utt = Utterance{};
   speech_over_answer = 0;
-  asr_cancel.cancel();
-  asr_cancel = CancelToken();
+  renew_asr_cancel();
   asr_busy = false;
   asr_worker.clear();
   asr_worker.post([this] { asr->reset(); });

@@ -160,6 +160,9 @@ struct Session::Impl {
   void on_partial(const Frame& f);
   void commit_turn(bool manual);
   void close_utterance();
+  // Stops the partial or look the recogniser is decoding (it ends with Cancelled) and gives
+  // later recognition jobs a fresh token.
+  void renew_asr_cancel();
   void apply_config();
   std::vector<float> clean_input(std::span<const float> pcm);
 
