@@ -20,21 +20,24 @@ std::string LocalChatLlm::name() const {
   return "local:" + std::filesystem::path(model_->gguf().name()).filename().string();
 }
 
-std::vector<int32_t> LocalChatLlm::prompt_tokens(std::span<const ChatMessage> messages,
-                                                 int max_reply) const {
+std::vector<ChatMessage> LocalChatLlm::fitted(std::span<const ChatMessage> messages, int max_reply,
+                                              std::vector<int32_t>* ids) const {
   if (messages.empty()) fail("the LLM got an empty conversation; add at least one user message");
   const auto& tok = model_->tokenizer();
   const int64_t budget = session_.n_ctx() - max_reply - 1;
   std::vector<ChatMessage> kept(messages.begin(), messages.end());
   const size_t first_turn = (!kept.empty() && kept.front().role == "system") ? 1 : 0;
   while (true) {
-    auto ids = tok.encode(template_.render(kept), {.add_special = true, .parse_special = true});
-    if (static_cast<int64_t>(ids.size()) <= budget) return ids;
+    auto rendered = tok.encode(template_.render(kept), {.add_special = true, .parse_special = true});
+    if (static_cast<int64_t>(rendered.size()) <= budget) {
+      if (ids) *ids = std::move(rendered);
+      return kept;
+    }
     // Drop the oldest turn after the system prompt (never the last message).
     if (kept.size() <= first_turn + 1) {
       fail("the conversation's last message alone needs {} tokens, more than the {} the context "
            "leaves; send a shorter message",
-           ids.size(), budget);
+           rendered.size(), budget);
     }
     kept.erase(kept.begin() + static_cast<int64_t>(first_turn));
   }
@@ -43,7 +46,9 @@ std::vector<int32_t> LocalChatLlm::prompt_tokens(std::span<const ChatMessage> me
 ReplyResult LocalChatLlm::reply(std::span<const ChatMessage> messages, const ReplyOptions& options,
                                 const std::function<void(std::string_view)>& on_text,
                                 const CancelToken& cancel) {
-  const auto prompt = prompt_tokens(messages, options.max_tokens);
+  last_max_reply_ = options.max_tokens;
+  std::vector<int32_t> prompt;
+  fitted(messages, options.max_tokens, &prompt);
   models::GenerateOptions g;
   g.max_tokens = options.max_tokens;
   g.sampling.temperature = options.temperature;
@@ -64,18 +69,23 @@ ReplyResult LocalChatLlm::reply(std::span<const ChatMessage> messages, const Rep
 
 void LocalChatLlm::prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) {
   if (messages.empty()) return;
+  // The turns the reply will keep, were the message finished now: a conversation that outgrew
+  // the cache drops the same oldest turns here, so the head start is the reply's prefix.
+  std::vector<ChatMessage> open;
+  try {
+    open = fitted(messages, last_max_reply_, nullptr);
+  } catch (const Error&) {
+    return;  // the message alone is too long: the reply reports it
+  }
   // The template renders the last message whole; a marker after its text shows where the text
   // so far ends, and the prompt is cut there.
   constexpr std::string_view kOpenEnd = "\x01duet-open-end\x01";
-  std::vector<ChatMessage> open(messages.begin(), messages.end());
   open.back().content += kOpenEnd;
   std::string text = template_.render(open, false);
   const size_t cut = text.find(kOpenEnd);
   if (cut == std::string::npos) return;  // the template dropped the text: nothing safe to compute
   text.resize(cut);
   const auto ids = model_->tokenizer().encode(text, {.add_special = true, .parse_special = true});
-  // A prompt that does not fit is the reply's to shorten (it drops the oldest turns).
-  if (static_cast<int64_t>(ids.size()) >= session_.n_ctx()) return;
   try {
     session_.sync(ids, cancel);
   } catch (const Cancelled&) {

@@ -29,14 +29,18 @@ class LocalChatLlm final : public ChatLlm {
   int64_t cached_tokens() const { return session_.n_past(); }
 
  private:
-  // The prompt tokens for `messages`, ending with the assistant's generation prompt; the oldest
-  // turns are dropped (system prompt kept) when the conversation outgrows the cache.
-  std::vector<int32_t> prompt_tokens(std::span<const ChatMessage> messages, int max_reply) const;
+  // The messages a reply to `messages` keeps: the oldest turns are dropped (system prompt and
+  // last message kept) until the prompt, ending with the assistant's generation prompt, leaves
+  // max_reply positions free. `ids` (optional) receives that prompt's tokens. Throws when the
+  // last message alone does not fit.
+  std::vector<ChatMessage> fitted(std::span<const ChatMessage> messages, int max_reply,
+                                  std::vector<int32_t>* ids) const;
 
   std::shared_ptr<const models::LlmModel> model_;
   rt::ThreadPool pool_;
   models::LlmSession session_;
   text::ChatTemplate template_;
+  int last_max_reply_ = ReplyOptions{}.max_tokens;  // the room the latest reply asked for
 };
 
 }  // namespace duet::dialog
