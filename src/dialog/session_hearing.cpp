@@ -18,6 +18,13 @@ constexpr int64_t kSamplesPerMs = kRate / 1000;
 // LLM prefill the person's message, and the last one is the draft the look at the pause verifies.
 constexpr int64_t kPartialEvery = 500 * kSamplesPerMs;
 constexpr int64_t kResumeAfter = 64 * kSamplesPerMs;    // speech after a look that means "goes on"
+// The early look at the acoustic end of speech: after this much quiet while the VAD's probability
+// is already falling, in an utterance of at least this much speech. Under the relook bound an
+// early look's transcript is read again once the VAD, too, hears the pause.
+constexpr int kEarlyLookQuietMs = 40;
+constexpr float kEarlyLookMaxProbability = 0.9f;
+constexpr int64_t kEarlyLookMinSpeech = 300 * kSamplesPerMs;
+constexpr double kRelookBelow = 0.8;
 constexpr size_t kMaxUtteranceAudio = 30 * kRate;
 
 }  // namespace
@@ -86,6 +93,7 @@ void Session::Impl::on_input(std::vector<float> pcm) {
   recent.insert(recent.end(), clean.begin(), clean.end());
   while (recent.size() > static_cast<size_t>(kRate)) recent.pop_front();
   chunk_samples = static_cast<int64_t>(clean.size());
+  offset.push(clean);
   const auto events = endpointer->push(clean);
   for (const auto& ev : events) {
     if (ev.kind == speech::EndpointEvent::Kind::SpeechStarted) {
@@ -124,6 +132,7 @@ void Session::Impl::on_speech_started(int64_t sample) {
     return;
   }
   background_pending.clear();
+  offset.begin_utterance();
   utt = Utterance{};
   utt.open = true;
   utt.id = next_utt_id++;
@@ -154,7 +163,8 @@ void Session::Impl::after_input(int64_t n) {
   const bool speaking = endpointer->in_speech() && silence == 0;
   if (speaking) {
     utt.speech_end = input_pos;
-    utt.speech_run += n;
+    // The VAD still says "speech" for a few frames after the voice stops; the energy does not.
+    if (offset.quiet_ms() == 0) utt.speech_run += n;
     utt.speech_total += n;
     utt.since_partial += n;
   }
@@ -206,7 +216,19 @@ void Session::Impl::after_input(int64_t n) {
     return;
   }
   const TurnWaits waits = turn_waits(cfg.turn);
-  if (silence >= waits.first_look_ms && !speaking && !utt.look_pending && !utt.look_done) {
+  // The voice stopped (its energy fell) while the VAD, smeared over its context, still hears
+  // speech: look now, so the answer can be on its way 50-100 ms sooner. Only speculation starts
+  // here; the turn still ends by the VAD's silence.
+  if (speaking && !utt.look_pending && !utt.look_done && utt.speech_total >= kEarlyLookMinSpeech &&
+      offset.quiet_ms() >= kEarlyLookQuietMs &&
+      endpointer->last_probability() < kEarlyLookMaxProbability) {
+    request_look();
+    utt.look_early = true;
+  }
+  // A look at the pause; or again, when an early look read as unfinished: Whisper hears a
+  // trailing-off voice, cut close, as a sentence that goes on.
+  const bool relook = utt.look_done && utt.look_early && utt.end_probability < kRelookBelow;
+  if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
     request_look();
   }
   if (utt.look_done && (utt.commit_requested ||
@@ -217,8 +239,10 @@ void Session::Impl::after_input(int64_t n) {
 
 void Session::Impl::request_look() {
   ++utt.look_seq;
+  ++utt.looks;
   utt.look_pending = true;
   utt.look_done = false;
+  utt.look_early = false;
   utt.text_ready = false;
   utt.tone_ready = !cfg.annotate || utt.audio.empty();
   utt.annotation.clear();
@@ -342,6 +366,8 @@ void Session::Impl::commit_turn(bool manual) {
   trace.transcript = spoken;
   trace.annotation = annotation;
   trace.rollbacks = utt.rollbacks;
+  trace.looks = utt.looks;
+  trace.early_look = utt.look_early;
   const std::string content = user_content(spoken, annotation);
   close_utterance();
   if (was_manual || !cfg.turn.create_response) return;

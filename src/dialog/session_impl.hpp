@@ -18,6 +18,7 @@
 #include "audio/echo_canceller.hpp"
 #include "audio/echo_gate.hpp"
 #include "audio/resampler.hpp"
+#include "audio/speech_offset.hpp"
 #include "audio/voice_features.hpp"
 #include "dialog/engine.hpp"
 #include "dialog/playout.hpp"
@@ -47,6 +48,7 @@ struct Utterance {
   uint64_t look_seq = 0;         // the latest look asked for
   bool look_pending = false;     // a look is being decoded
   bool look_done = false;        // look_text is the transcript of all audio up to the pause
+  bool look_early = false;       // the look came at the acoustic end, before the VAD's end
   bool commit_requested = false; // commit_input() came while the look was being decoded
   bool text_ready = false;       // the look's transcript arrived (look_text)
   bool tone_ready = false;       // the look's annotation arrived (annotation)
@@ -54,6 +56,7 @@ struct Utterance {
   double end_probability = 0.0;
   std::string annotation;
   int rollbacks = 0;
+  int looks = 0;
 };
 
 // The answer being produced or played.
@@ -108,6 +111,7 @@ struct Session::Impl {
   std::unique_ptr<speech::Endpointer> endpointer;
   std::unique_ptr<audio::EchoCanceller> aec;
   std::unique_ptr<audio::EchoGate> echo_gate;  // silences Duet's leaking voice while aec learns
+  audio::SpeechOffset offset{audio::SpeechOffsetConfig{.sample_rate = kRate}};  // acoustic end of speech
   std::vector<float> aec_near, aec_far, aec_out;
   std::deque<float> background_pending;         // non-speech audio not yet sure to stay so
   std::deque<float> recent;                     // the last second of input (pre-roll)

@@ -30,6 +30,8 @@ std::string TurnTrace::to_json() const {
     j["voice_to_voice_ms"] = std::round(voice_to_voice_ms() * 10.0) / 10.0;
   }
   j["rollbacks"] = rollbacks;
+  j["looks"] = looks;
+  j["early_look"] = early_look;
   j["interrupted"] = interrupted;
   j["transcript"] = transcript;
   j["annotation"] = annotation;

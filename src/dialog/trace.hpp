@@ -22,6 +22,8 @@ struct TurnTrace {
   double first_tts_chunk_ms = -1;  // the voice's first audio chunk was ready
   double first_audio_ms = -1;      // the first sample of the answer went to the speaker
   int rollbacks = 0;               // speculative replies dropped in this turn
+  int looks = 0;                   // looks at the transcript in this turn
+  bool early_look = false;         // the committed transcript came from a look at the acoustic end
   bool interrupted = false;        // the person barged in
   std::string transcript;          // what the person said
   std::string annotation;          // tone/speaker/background

@@ -86,6 +86,10 @@ def test_every_turn_of_a_multi_turn_conversation_is_answered_after_it_ends(duet_
         assert word in transcripts, transcripts
     # Later turns reuse the cached conversation: only the new turn is prefilled.
     assert traces[-1]["reused_tokens"] > 0, traces[-1]
+    # In a quiet room the transcript is looked at as soon as the voice's energy falls, before the
+    # VAD (smeared over its context) hears the pause: these clear questions are answered from
+    # that early look.
+    assert sum(1 for t in traces if t["early_look"]) >= 2, traces
 
 
 def test_a_pause_in_the_middle_of_a_sentence_does_not_start_an_answer(duet_bin, tmp_path):
