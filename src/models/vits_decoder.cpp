@@ -54,7 +54,11 @@ void conv_same(const VitsConv& c, const Act& x, int64_t total, Range want, float
   rt::Conv1dParams p = c.p;
   p.pad_left = in.a - (want.a - h);
   p.pad_right = (want.b + h) - in.b;
-  rt::conv1d_direct(x.at(in.a), in.len(), c.wt, c.b, p, y, pool, ep);
+  if (c.packed != nullptr) {
+    rt::conv1d_direct_packed(x.at(in.a), in.len(), c.packed, c.b, p, y, pool, ep);
+  } else {
+    rt::conv1d_direct(x.at(in.a), in.len(), c.wt, c.b, p, y, pool, ep);
+  }
 }
 
 // Input steps of a transposed convolution that feed its outputs `out` (inputs: total_in steps).
@@ -87,16 +91,22 @@ void reshape(Act& a, Range r, int64_t ch) {
 }
 
 // acc[want] += block(x)[want]; x covers what the block reads. Each convolution adds its residual
-// and writes the next one's leaky-ReLU input as it stores its outputs (ConvEpilogue).
-void resblock(const std::vector<VitsConv>& convs, int64_t type, const Act& x, int64_t total,
-              Range want, std::vector<float>& acc, Scratch& s, rt::ThreadPool* pool) {
+// and writes the next one's leaky-ReLU input as it stores its outputs (ConvEpilogue); the last
+// one adds its outputs to acc.
+// x_act: leaky_relu(x) on x's range when the caller has it (null: computed here).
+void resblock(const std::vector<VitsConv>& convs, int64_t type, const Act& x, const Act* x_act,
+              int64_t total, Range want, std::vector<float>& acc, Scratch& s,
+              rt::ThreadPool* pool) {
   const int64_t ch = x.ch;
   int64_t after = block_half_width(convs);
   const Range in = widen(want, after, total);
-  Act* tin = &s.t;     // leaky_relu(cur): the next convolution's input
-  Act* tnext = &s.t2;
-  reshape(*tin, in, ch);
-  rt::leaky_relu(x.at(in.a), tin->v.data(), in.len() * ch, kSlope);
+  const Act* tin = x_act;  // leaky_relu(cur): the next convolution's input
+  if (tin == nullptr) {
+    reshape(s.t, in, ch);
+    rt::leaky_relu(x.at(in.a), s.t.v.data(), in.len() * ch, kSlope);
+    tin = &s.t;
+  }
+  Act* tnext = tin == &s.t ? &s.t2 : &s.t;  // never the caller's x_act
   const Act* cur = &x;  // the block's running value (the residual)
   Act* bufs[2] = {&s.cur, &s.y};
   int nb = 0;
@@ -124,12 +134,18 @@ void resblock(const std::vector<VitsConv>& convs, int64_t type, const Act& x, in
       reshape(*tnext, out, ch);
       ep.act = tnext->v.data();
       ep.slope = kSlope;
+    } else {
+      if (out.a != want.a || out.b != want.b) {
+        fail("hifigan: a residual block ends on [{}, {}), not [{}, {})", out.a, out.b, want.a,
+             want.b);
+      }
+      ep.sum = acc.data();  // the last convolution's outputs are exactly `want`
     }
     conv_same(convs[last_conv], *conv_in, total, out, dst.v.data(), pool, ep);
     cur = &dst;
-    std::swap(tin, tnext);
+    tin = tnext;
+    tnext = tnext == &s.t ? &s.t2 : &s.t;
   }
-  rt::add(acc.data(), cur->at(want.a), acc.data(), want.len() * ch);
 }
 
 // The ranges every layer must produce for output samples `samples` of a `frames`-frame latent.
@@ -177,7 +193,7 @@ namespace {
 
 // One piece's buffers: kept across calls by HifiganScratch so a stream's windows reuse them.
 struct PieceBuffers {
-  Act zin, x, up, acc;
+  Act zin, x, up, up_act, acc;
   Scratch s;
 };
 
@@ -212,20 +228,29 @@ void decode_piece(const VitsWeights& w, const VitsConfig& c, const float* z, int
     const Range in = transposed_inputs(u.p, plan.up_out[i], in_len);
     rt::ConvTranspose1dParams full = u.p;
     full.padding = 0;
-    s.raw.resize(static_cast<size_t>(rt::conv_transpose1d_out_len(in.len(), full) * u.p.c_out));
-    rt::conv_transpose1d(x.at(in.a), in.len(), u.wt, u.b, full, s.raw.data(), s.vs, pool);
     const Range want = plan.up_out[i];
     const int64_t first = want.a - (in.a * u.p.stride - u.p.padding);  // row of want.a in raw
     reshape(up, want, u.p.c_out);
-    std::copy(s.raw.begin() + first * u.p.c_out, s.raw.begin() + (first + want.len()) * u.p.c_out,
-              up.v.begin());
+    const Act* up_act = nullptr;  // leaky_relu(up), the residual blocks' first input
+    if (u.packed != nullptr) {
+      reshape(b.up_act, want, u.p.c_out);
+      rt::conv_transpose1d_packed(x.at(in.a), in.len(), u.packed, u.b, full, first,
+                                  first + want.len(), up.v.data(), pool, b.up_act.v.data(),
+                                  kSlope);
+      up_act = &b.up_act;
+    } else {
+      s.raw.resize(static_cast<size_t>(rt::conv_transpose1d_out_len(in.len(), full) * u.p.c_out));
+      rt::conv_transpose1d(x.at(in.a), in.len(), u.wt, u.b, full, s.raw.data(), s.vs, pool);
+      std::copy(s.raw.begin() + first * u.p.c_out,
+                s.raw.begin() + (first + want.len()) * u.p.c_out, up.v.begin());
+    }
     const Range out = plan.stage_out[i];
     reshape(b.acc, out, up.ch);
     std::fill(b.acc.v.begin(), b.acc.v.end(), 0.0f);
     for (size_t j = 0; j < nk; ++j) {
       rt::check_cancel(cancel);
-      resblock(w.resblocks[i * nk + j], c.resblock_type, up, plan.stage_len[i], out, b.acc.v, s,
-               pool);
+      resblock(w.resblocks[i * nk + j], c.resblock_type, up, up_act, plan.stage_len[i], out,
+               b.acc.v, s, pool);
     }
     rt::scale(b.acc.v.data(), 1.0f / static_cast<float>(nk), b.acc.v.data(), out.len() * up.ch);
     std::swap(x, b.acc);

@@ -76,6 +76,28 @@ std::vector<VitsDdsLayer> dds(const Binder& b, const std::string& prefix, const 
   return layers;
 }
 
+// Repacks the decoder's convolutions (the vocoder's hot loops) into the kernels' panel layout;
+// convolutions the layout does not fit keep only their plain weights.
+void pack_decoder(VitsWeights& w) {
+  const auto pack = [&w](VitsConv& c) {
+    if (!rt::conv1d_packable(c.p)) return;
+    std::vector<float>& buf = w.packed_store.emplace_back(rt::conv1d_packed_floats(c.p));
+    rt::conv1d_pack(c.wt, c.p, buf.data());
+    c.packed = buf.data();
+  };
+  pack(w.dec_pre);
+  pack(w.dec_post);
+  for (std::vector<VitsConv>& block : w.resblocks) {
+    for (VitsConv& c : block) pack(c);
+  }
+  for (VitsUpsample& u : w.ups) {
+    if (!rt::conv_transpose1d_packable(u.p)) continue;
+    std::vector<float>& buf = w.packed_store.emplace_back(rt::conv_transpose1d_packed_floats(u.p));
+    rt::conv_transpose1d_pack(u.wt, u.p, buf.data());
+    u.packed = buf.data();
+  }
+}
+
 }  // namespace
 
 VitsWeights VitsWeights::bind(rt::GgufFile file, const VitsConfig& c) {
@@ -175,6 +197,7 @@ VitsWeights VitsWeights::bind(rt::GgufFile file, const VitsConfig& c) {
   }
   w.dec_post = b.conv("dec.conv_post", ch, 1, c.conv_post_kernel, 1, c.conv_post_bias);
   if (c.gin > 0) w.speaker_emb = b.matrix("emb_g.weight", c.num_speakers, c.gin);
+  pack_decoder(w);
   return w;
 }
 

@@ -16,6 +16,7 @@ namespace duet::models {
 // [c_out] or null, shape.
 struct VitsConv {
   const float* wt = nullptr;
+  const float* packed = nullptr;  // wt repacked by rt::conv1d_pack (decoder only), or null
   const float* b = nullptr;
   rt::Conv1dParams p;
   bool present() const { return wt != nullptr; }
@@ -63,6 +64,7 @@ struct VitsCoupling {
 
 struct VitsUpsample {
   const float* wt = nullptr;  // f32 [c_in, kernel, c_out]
+  const float* packed = nullptr;  // wt repacked by rt::conv_transpose1d_pack, or null
   const float* b = nullptr;
   rt::ConvTranspose1dParams p;
 };
@@ -87,6 +89,9 @@ struct VitsWeights {
   std::vector<std::vector<VitsConv>> resblocks;  // per block: its convs in application order
   // Speakers.
   rt::WeightView speaker_emb;  // [num_speakers, gin] or empty
+  // The decoder's weights repacked once at load for the vocoder kernels (what the `packed`
+  // pointers above point into; each buffer stays put when this moves).
+  std::vector<std::vector<float>> packed_store;
 
   // Binds and checks every tensor; throws duet::Error naming the first bad one.
   static VitsWeights bind(rt::GgufFile file, const VitsConfig& c);

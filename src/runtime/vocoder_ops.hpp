@@ -28,13 +28,14 @@ void conv1d_blocked(const float* x, int64_t t_in, const WeightView& w, const flo
                     int64_t block = 1024);
 
 // What conv1d_direct does to each output as it stores it: y += residual (f32 [t_out, c_out]) when
-// residual is set, then, when act is set, also act = leaky_relu(y, slope) (f32 [t_out, c_out]).
-// Neither may alias x; residual may equal y only if it is read before being written (it is: the
-// same element, once).
+// residual is set, then, when act is set, also act = leaky_relu(y, slope) (f32 [t_out, c_out]),
+// and when sum is set, also sum += y (f32 [t_out, c_out]). None may alias x; residual may equal y
+// only if it is read before being written (it is: the same element, once).
 struct ConvEpilogue {
   const float* residual = nullptr;
   float* act = nullptr;
   float slope = 0.0f;
+  float* sum = nullptr;
 };
 
 // Direct 1-D convolution (no im2col) with weights laid out for it: wt f32 [kernel, c_in, c_out]
@@ -44,6 +45,20 @@ struct ConvEpilogue {
 void conv1d_direct(const float* x, int64_t t_in, const float* wt, const float* b,
                    const Conv1dParams& p, float* y, ThreadPool* pool,
                    const ConvEpilogue& ep = {});
+
+// Weights of conv1d_direct repacked once (at load time) so each tile of output channels reads
+// its weights contiguously: panels of 16 output channels (then one of 8), each panel
+// [kernel][c_in][width], panels in channel order. Only for c_out a multiple of 8.
+bool conv1d_packable(const Conv1dParams& p);
+size_t conv1d_packed_floats(const Conv1dParams& p);
+// wt f32 [kernel, c_in, c_out] (conv1d_direct's layout) -> out (conv1d_packed_floats(p) floats).
+void conv1d_pack(const float* wt, const Conv1dParams& p, float* out);
+
+// conv1d_direct on weights packed by conv1d_pack. y_stride: floats between the rows of y,
+// ep.residual and ep.act (0: c_out).
+void conv1d_direct_packed(const float* x, int64_t t_in, const float* packed, const float* b,
+                          const Conv1dParams& p, float* y, ThreadPool* pool,
+                          const ConvEpilogue& ep = {}, int64_t y_stride = 0);
 
 struct ConvTranspose1dParams {
   int64_t c_in = 0;
@@ -62,6 +77,21 @@ int64_t conv_transpose1d_out_len(int64_t t_in, const ConvTranspose1dParams& p);
 void conv_transpose1d(const float* x, int64_t t_in, const float* wt, const float* b,
                       const ConvTranspose1dParams& p, float* y, VocoderScratch& scratch,
                       ThreadPool* pool);
+
+// Transposed convolution as `stride` phases, each an ordinary convolution of
+// ceil(kernel / stride) taps run by conv1d_direct_packed (no overlap-add, no zero fill).
+// Needs kernel >= stride and c_out a multiple of 8.
+bool conv_transpose1d_packable(const ConvTranspose1dParams& p);
+size_t conv_transpose1d_packed_floats(const ConvTranspose1dParams& p);
+// wt f32 [c_in, kernel, c_out] (conv_transpose1d's layout) -> out (the floats above).
+void conv_transpose1d_pack(const float* wt, const ConvTranspose1dParams& p, float* out);
+// Rows [o0, o1) of conv_transpose1d's output for p.padding == 0 (the full output,
+// conv_transpose1d_out_len(t_in, p with padding 0) rows) into y f32 [o1 - o0, c_out], from
+// weights packed by conv_transpose1d_pack. b f32 [c_out] or null. act, when set, also gets
+// leaky_relu(y, slope) (f32 [o1 - o0, c_out]).
+void conv_transpose1d_packed(const float* x, int64_t t_in, const float* packed, const float* b,
+                             const ConvTranspose1dParams& p, int64_t o0, int64_t o1, float* y,
+                             ThreadPool* pool, float* act = nullptr, float slope = 0.0f);
 
 // Depthwise (one filter per channel) dilated convolution with "same" zero padding
 // (dilation * (kernel - 1) / 2 each side, kernel odd): y[t, c] = b[c] +

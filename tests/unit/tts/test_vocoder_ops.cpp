@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "models/vits_compute.hpp"
@@ -144,6 +145,120 @@ TEST(VocoderOps, DirectConvEpilogueMatchesSeparatePasses) {
     for (size_t i = 0; i < ref.size(); ++i) {
       EXPECT_NEAR(ref[i], got[i], 1e-4) << "c_out " << c_out << " at " << i;
       EXPECT_NEAR(ref_act[i], got_act[i], 1e-4) << "c_out " << c_out << " at " << i;
+    }
+  }
+}
+
+// Packed weights (16- and 8-channel panels) with the fused epilogue (sum too) and a wider row
+// stride give the plain-layout result.
+TEST(VocoderOps, PackedDirectConvMatchesPlain) {
+  rt::Conv1dParams p;
+  p.c_in = 19;
+  p.c_out = 40;  // two 16-channel panels and one of 8
+  p.kernel = 5;
+  p.dilation = 3;
+  p.pad_left = p.pad_right = 6;
+  const int64_t t = 31;
+  const int64_t stride = 48;  // rows of y, residual and act
+  const auto x = random_vec(static_cast<size_t>(t * p.c_in), 31);
+  const auto wt = random_vec(static_cast<size_t>(p.kernel * p.c_in * p.c_out), 32);
+  const auto b = random_vec(static_cast<size_t>(p.c_out), 33);
+  const int64_t t_out = rt::conv1d_out_len(t, p);
+  ASSERT_TRUE(rt::conv1d_packable(p));
+  std::vector<float> packed(rt::conv1d_packed_floats(p));
+  rt::conv1d_pack(wt.data(), p, packed.data());
+  const auto res = random_vec(static_cast<size_t>(t_out * stride), 34);
+  std::vector<float> res_dense(static_cast<size_t>(t_out * p.c_out));
+  for (int64_t s = 0; s < t_out; ++s)
+    for (int64_t o = 0; o < p.c_out; ++o)
+      res_dense[static_cast<size_t>(s * p.c_out + o)] = res[static_cast<size_t>(s * stride + o)];
+  rt::ConvEpilogue ep;
+  ep.residual = res_dense.data();
+  std::vector<float> ref(static_cast<size_t>(t_out * p.c_out)), ref_act(ref.size());
+  ep.act = ref_act.data();
+  ep.slope = 0.1f;
+  rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, ref.data(), nullptr, ep);
+  std::vector<float> got(static_cast<size_t>(t_out * stride), 7.0f), got_act(got.size(), 7.0f);
+  std::vector<float> got_sum(got.size(), 2.0f);
+  ep.residual = res.data();
+  ep.act = got_act.data();
+  ep.sum = got_sum.data();
+  rt::conv1d_direct_packed(x.data(), t, packed.data(), b.data(), p, got.data(), nullptr, ep,
+                           stride);
+  for (int64_t s = 0; s < t_out; ++s) {
+    for (int64_t o = 0; o < stride; ++o) {
+      const size_t g = static_cast<size_t>(s * stride + o);
+      if (o >= p.c_out) {  // outside the rows' c_out channels: untouched
+        EXPECT_EQ(got[g], 7.0f);
+        continue;
+      }
+      const size_t r = static_cast<size_t>(s * p.c_out + o);
+      EXPECT_NEAR(ref[r], got[g], 1e-4) << s << "," << o;
+      EXPECT_NEAR(ref_act[r], got_act[g], 1e-4) << s << "," << o;
+      EXPECT_NEAR(ref[r] + 2.0f, got_sum[g], 1e-4) << s << "," << o;
+    }
+  }
+}
+
+// Wide plain weights (c_out >= 128) take the kernel's copy-to-panel path; check it and its
+// leftover channels against the formula.
+TEST(VocoderOps, WideDirectConvMatchesFormula) {
+  rt::Conv1dParams p;
+  p.c_in = 13;
+  p.c_out = 140;  // 8 panels of 16, then 8 and 4 leftover channels
+  p.kernel = 3;
+  p.dilation = 2;
+  p.pad_left = p.pad_right = 2;
+  const int64_t t = 53;
+  const auto x = random_vec(static_cast<size_t>(t * p.c_in), 51);
+  const auto wt = random_vec(static_cast<size_t>(p.kernel * p.c_in * p.c_out), 52);
+  const auto b = random_vec(static_cast<size_t>(p.c_out), 53);
+  const int64_t t_out = rt::conv1d_out_len(t, p);
+  std::vector<float> got(static_cast<size_t>(t_out * p.c_out));
+  rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr);
+  for (int64_t s = 0; s < t_out; ++s) {
+    for (int64_t o = 0; o < p.c_out; ++o) {
+      double acc = b[static_cast<size_t>(o)];
+      for (int64_t k = 0; k < p.kernel; ++k) {
+        const int64_t src = s + k * p.dilation - p.pad_left;
+        if (src < 0 || src >= t) continue;
+        for (int64_t i = 0; i < p.c_in; ++i) {
+          acc += static_cast<double>(x[static_cast<size_t>(src * p.c_in + i)]) *
+                 wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)];
+        }
+      }
+      EXPECT_NEAR(acc, got[static_cast<size_t>(s * p.c_out + o)], 1e-4) << s << "," << o;
+    }
+  }
+}
+
+// The polyphase transposed convolution on packed weights equals the overlap-add one, for any
+// range of output rows, with kernels that are and are not multiples of the stride.
+TEST(VocoderOps, PackedConvTransposeMatchesOverlapAdd) {
+  for (const rt::ConvTranspose1dParams p :
+       {rt::ConvTranspose1dParams{12, 16, 16, 8, 0}, rt::ConvTranspose1dParams{9, 8, 5, 2, 0}}) {
+    const int64_t t_in = 11;
+    const auto x = random_vec(static_cast<size_t>(t_in * p.c_in), 41);
+    const auto w = random_vec(static_cast<size_t>(p.kernel * p.c_out * p.c_in), 42);
+    const auto b = random_vec(static_cast<size_t>(p.c_out), 43);
+    const int64_t t_out = rt::conv_transpose1d_out_len(t_in, p);
+    std::vector<float> ref(static_cast<size_t>(t_out * p.c_out));
+    rt::VocoderScratch s;
+    rt::conv_transpose1d(x.data(), t_in, w.data(), b.data(), p, ref.data(), s, nullptr);
+    ASSERT_TRUE(rt::conv_transpose1d_packable(p));
+    std::vector<float> packed(rt::conv_transpose1d_packed_floats(p));
+    rt::conv_transpose1d_pack(w.data(), p, packed.data());
+    for (const auto& [o0, o1] : {std::pair<int64_t, int64_t>{0, t_out}, {3, t_out - 5}, {9, 10}}) {
+      std::vector<float> got(static_cast<size_t>((o1 - o0) * p.c_out));
+      rt::conv_transpose1d_packed(x.data(), t_in, packed.data(), b.data(), p, o0, o1, got.data(),
+                                  nullptr);
+      for (int64_t o = o0; o < o1; ++o) {
+        for (int64_t c = 0; c < p.c_out; ++c) {
+          EXPECT_NEAR(ref[static_cast<size_t>(o * p.c_out + c)],
+                      got[static_cast<size_t>((o - o0) * p.c_out + c)], 1e-4)
+              << "kernel " << p.kernel << " row " << o << " channel " << c;
+        }
+      }
     }
   }
 }
