@@ -1,5 +1,6 @@
 // Runtime benchmarks: matmul throughput (GFLOP/s and weight GB/s) for Q4_1, Q4_K, Q6_K, Q8_0, Q5_0 and
-// F16 weights at the shapes of 135M-270M models, decode (1 token) and prefill (64 tokens), 1 and 2
+// F16 weights at the shapes of 135M-270M models, decode (1 token) and prefill (64 tokens; 512 at
+// Gemma 3 shapes, a whole prompt), 1 and 2
 // threads (weights rotate through enough copies to exceed the caches, as a real forward pass does);
 // the cost of one empty ThreadPool::parallel_for; decode attention over a long F16 cache; and the
 // Whisper tiny encoder's GEMM shapes (float weights, 500-1000 tokens) through the tile kernels
@@ -116,8 +117,9 @@ int main(int argc, char** argv) {
     for (const Shape& s : shapes) {
       const int64_t block = dtype_layout(static_cast<uint32_t>(type))->block_elems;
       if (s.n_in % block != 0) continue;  // e.g. K-quants need rows of 256
-      for (int64_t tokens : {1, 64}) {
-        if (tokens == 64 && s.n_out == 49152) continue;  // logits are only computed for one token
+      for (int64_t tokens : {1, 64, 512}) {
+        if (tokens > 1 && s.n_out == 49152) continue;  // logits are only computed for one token
+        if (tokens == 512 && s.n_in != 640 && s.n_out != 640) continue;  // a Gemma 3 prefill: its shapes only
         for (int threads : {1, 2}) {
           const std::string name = std::string(dtype_name(type)) + "/" + std::to_string(s.n_in) + "x" +
                                    std::to_string(s.n_out) + "/tokens:" + std::to_string(tokens) +

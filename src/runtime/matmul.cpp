@@ -1,7 +1,8 @@
 // matmul(): float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
 // else quantizes activations once, then splits output rows over the pool and runs the type's tile
-// kernel (tile_rows weight rows x tile_cols tokens). Must never allocate or read past the weight
-// rows and activation rows it was given.
+// kernel (tile_rows weight rows x tile_cols tokens), or for more tokens than a tile takes its
+// gemm_rows kernel where it has one. Must never allocate or read past the weight rows and
+// activation rows it was given.
 #include "runtime/matmul.hpp"
 
 #include <algorithm>
@@ -67,6 +68,29 @@ size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
   return dtype_row_bytes(t->act_type, n_in) * static_cast<size_t>(n_tokens) + kScratchAlign;
 }
 
+void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin, int64_t tile_end,
+                   const uint8_t* a, size_t a_stride, int64_t n_tokens, float* y) {
+  const int tr = t.tile_rows;
+  const int tc = t.tile_cols;
+  if (t.gemm_rows && n_tokens > tc) {
+    const int64_t r0 = tile_begin * tr;
+    const int64_t r1 = std::min(tile_end * tr, w.n_out);
+    t.gemm_rows(w.n_in, w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, static_cast<int>(r1 - r0), a,
+                a_stride, static_cast<int>(n_tokens), y + r0, static_cast<size_t>(w.n_out));
+    return;
+  }
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+    const int64_t r0 = tile * tr;
+    const int nr = static_cast<int>(std::min<int64_t>(tr, w.n_out - r0));
+    const uint8_t* wr = w.data + static_cast<size_t>(r0) * w.row_bytes;
+    for (int64_t c0 = 0; c0 < n_tokens; c0 += tc) {
+      const int nc = static_cast<int>(std::min<int64_t>(tc, n_tokens - c0));
+      t.gemm(w.n_in, wr, w.row_bytes, nr, a + static_cast<size_t>(c0) * a_stride, a_stride, nc,
+             y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
+    }
+  }
+}
+
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
   if (gemm_float_applies(w.type, isa, n_tokens) && (!pool || pool->size() <= kGemmMaxThreads)) {
@@ -91,20 +115,9 @@ void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* 
     a = quantize_activations(t->act_type, isa, x, n_in, n_tokens, scratch, pool);
   }
 
-  const int tr = t->tile_rows;
-  const int tc = t->tile_cols;
-  const int64_t n_tiles = (w.n_out + tr - 1) / tr;
+  const int64_t n_tiles = (w.n_out + t->tile_rows - 1) / t->tile_rows;
   auto work = [&](int64_t tile_begin, int64_t tile_end, int) {
-    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-      const int64_t r0 = tile * tr;
-      const int nr = static_cast<int>(std::min<int64_t>(tr, w.n_out - r0));
-      const uint8_t* wr = w.data + static_cast<size_t>(r0) * w.row_bytes;
-      for (int64_t c0 = 0; c0 < n_tokens; c0 += tc) {
-        const int nc = static_cast<int>(std::min<int64_t>(tc, n_tokens - c0));
-        t->gemm(n_in, wr, w.row_bytes, nr, a + static_cast<size_t>(c0) * a_stride, a_stride, nc,
-                y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
-      }
-    }
+    run_row_tiles(*t, w, tile_begin, tile_end, a, a_stride, n_tokens, y);
   };
   if (pool && pool->size() > 1 && n_in * w.n_out * n_tokens >= kMinParallelMacs) {
     pool->parallel_for(n_tiles, work);

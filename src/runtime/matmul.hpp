@@ -56,4 +56,12 @@ void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* 
 const uint8_t* quantize_activations(DType act, Isa isa, const float* x, int64_t n_in, int64_t n_tokens,
                                     std::span<uint8_t> scratch, ThreadPool* pool);
 
+// Internal to src/runtime (matmul, matmul_group): row tiles [tile_begin, tile_end) of w (t.tile_rows
+// rows each) times all n_tokens activation rows (a_stride bytes apart) into y [n_tokens, w.n_out]:
+// through t.gemm_rows in one call when the type has it and there are more tokens than one tile
+// takes (each weight row decoded once for all of them; the same bits as the tiles), else tile by
+// tile, every token group against one row tile before the next.
+void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin, int64_t tile_end,
+                   const uint8_t* a, size_t a_stride, int64_t n_tokens, float* y);
+
 }  // namespace duet::rt

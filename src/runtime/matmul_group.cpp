@@ -49,19 +49,13 @@ void matmul_group(std::span<const MatmulTarget> targets, const float* x, int64_t
     macs += n_in * targets[i].w->n_out * n_tokens;
   }
   auto work = [&](int64_t tile_begin, int64_t tile_end, int) {
-    size_t i = 0;
-    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-      while (tile >= first_tile[i + 1]) ++i;
-      const QuantTraits& t = *traits[i];
-      const WeightView& w = *targets[i].w;
-      const int64_t r0 = (tile - first_tile[i]) * t.tile_rows;
-      const int nr = static_cast<int>(std::min<int64_t>(t.tile_rows, w.n_out - r0));
-      const uint8_t* wr = w.data + static_cast<size_t>(r0) * w.row_bytes;
-      for (int64_t c0 = 0; c0 < n_tokens; c0 += t.tile_cols) {
-        const int nc = static_cast<int>(std::min<int64_t>(t.tile_cols, n_tokens - c0));
-        t.gemm(n_in, wr, w.row_bytes, nr, a + static_cast<size_t>(c0) * a_stride, a_stride, nc,
-               targets[i].y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
-      }
+    // The claimed range, cut at target boundaries.
+    for (size_t i = 0; i < targets.size() && tile_begin < tile_end; ++i) {
+      const int64_t b = std::max(tile_begin, first_tile[i]);
+      const int64_t e = std::min(tile_end, first_tile[i + 1]);
+      if (b >= e) continue;
+      run_row_tiles(*traits[i], *targets[i].w, b - first_tile[i], e - first_tile[i], a, a_stride, n_tokens,
+                    targets[i].y);
     }
   };
   const int64_t n_tiles = first_tile[targets.size()];

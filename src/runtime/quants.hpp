@@ -40,6 +40,9 @@ struct QuantTraits {
   FromFloatFn from_float = nullptr; // nullptr: Duet cannot write this type
   VecDotFn vec_dot = nullptr;       // nullptr: not usable as a matmul weight
   GemmTileFn gemm = nullptr;
+  // Optional: the same dots as gemm, bit for bit, for any nr and nc (a whole prompt against a run
+  // of rows); it decodes each weight row once for all the tokens. nullptr: call gemm per tile.
+  GemmTileFn gemm_rows = nullptr;
   int tile_rows = 1;  // largest nr gemm takes
   int tile_cols = 1;  // largest nc gemm takes
 };

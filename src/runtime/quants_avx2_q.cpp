@@ -1,6 +1,7 @@
 // AVX2/FMA kernels for the 32-element block types: Q4_0/Q5_0/Q8_0 weights x Q8_0 activations,
-// Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 8 tokens), and the Q8_0/Q8_1
-// activation quantizers. Compiled for AVX2 inside a target region so the rest of the binary stays
+// Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 8 tokens; for a whole
+// prompt, panels of rows decoded once on the stack and reused by every group of 8 tokens), and the
+// Q8_0/Q8_1 activation quantizers. Compiled for AVX2 inside a target region so the rest of the binary stays
 // portable. Must never be called on a CPU without AVX2/FMA/F16C (quant_traits() guards this), and
 // must match the scalar reference (quants_ref.cpp) up to float summation order.
 #include <immintrin.h>
@@ -125,6 +126,104 @@ struct Tile32 {
   }
 };
 
+// One weight row x C tokens (5..8) with the tokens' activation scales (and, for Q4_1/Q5_1, sums)
+// already widened to floats, 8 per block: ad[ib * 8 + c], as[ib * 8 + c]. The same arithmetic as
+// Tile32<F, 1, C> (bit-identical results) without gathering and converting C scales per block and
+// row: the caller widens them once per call and every row of the call reuses them.
+template <class F, int C>
+struct Row32 {
+  static void run(int64_t nb, const uint8_t* w, const float* ad, const float* sd, const uint8_t* a,
+                  size_t as, float* y, size_t ys) {
+    using W = typename F::W;
+    using A = typename F::A;
+    __m256 acc[C];
+    __m256 macc = _mm256_setzero_ps();
+    for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+    const auto* wr = reinterpret_cast<const W*>(w);
+    const A* ar[C];
+    for (int c = 0; c < C; ++c) ar[c] = reinterpret_cast<const A*>(a + static_cast<size_t>(c) * as);
+    for (int64_t ib = 0; ib < nb; ++ib) {
+      const W& wb = wr[ib];
+      const __m256i q = F::quants(wb);
+      alignas(32) float sc[8];
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_set1_ps(h2f(wb.d)), _mm256_load_ps(ad + ib * 8)));
+      if constexpr (F::kSigned) {
+        const __m256i aqx = _mm256_abs_epi8(q);
+        for (int c = 0; c < C; ++c) {
+          const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, loadu256(ar[c][ib].qs)));
+          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
+        }
+      } else {
+        for (int c = 0; c < C; ++c) {
+          const __m256 p = _mm256_cvtepi32_ps(dot_us(q, loadu256(ar[c][ib].qs)));
+          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
+        }
+        macc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb.m)), _mm256_load_ps(sd + ib * 8), macc);
+      }
+    }
+    alignas(32) float m[8];
+    _mm256_store_ps(m, macc);
+    for (int c = 0; c < C; ++c) y[static_cast<size_t>(c) * ys] = hsum(acc[c]) + (F::kSigned ? 0.0f : m[c]);
+  }
+};
+
+// Weight rows decoded once for many token groups: row r of a panel holds nb blocks of 32 quants
+// (bytes, as F::quants gives them), for signed formats nb blocks of their absolute values, then nb
+// float scales and, unsigned, nb float mins. kPanelBytes of stack hold a panel.
+constexpr size_t kPanelBytes = 16384;
+constexpr int kPanelRows = 8;
+
+template <class F>
+struct PanelLayout {
+  int64_t nb;
+  size_t abs_at() const { return static_cast<size_t>(nb) * 32; }
+  size_t d_at() const { return static_cast<size_t>(nb) * (F::kSigned ? 64 : 32); }
+  size_t m_at() const { return d_at() + static_cast<size_t>(nb) * 4; }
+  size_t row_bytes() const { return (m_at() + (F::kSigned ? 0 : static_cast<size_t>(nb) * 4) + 31) / 32 * 32; }
+};
+
+// One decoded panel row x C tokens (1..8): Row32's arithmetic on pre-decoded weights.
+template <class F, int C>
+struct PanelRow {
+  static void run(int64_t nb, const uint8_t* row, const float* ad, const float* sd, const uint8_t* a,
+                  size_t as, float* y, size_t ys) {
+    using A = typename F::A;
+    const PanelLayout<F> L{nb};
+    const auto* dw = reinterpret_cast<const float*>(row + L.d_at());
+    const auto* mw = reinterpret_cast<const float*>(row + L.m_at());
+    __m256 acc[C];
+    __m256 macc = _mm256_setzero_ps();
+    for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
+    const A* ar[C];
+    for (int c = 0; c < C; ++c) ar[c] = reinterpret_cast<const A*>(a + static_cast<size_t>(c) * as);
+    for (int64_t ib = 0; ib < nb; ++ib) {
+      const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + ib * 32));
+      alignas(32) float sc[8];
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_broadcast_ss(dw + ib), _mm256_load_ps(ad + ib * 8)));
+      if constexpr (F::kSigned) {
+        const __m256i aqx = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + L.abs_at() + ib * 32));
+        for (int c = 0; c < C; ++c) {
+          const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, loadu256(ar[c][ib].qs)));
+          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
+        }
+      } else {
+        for (int c = 0; c < C; ++c) {
+          const __m256 p = _mm256_cvtepi32_ps(dot_us(q, loadu256(ar[c][ib].qs)));
+          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
+        }
+        macc = _mm256_fmadd_ps(_mm256_broadcast_ss(mw + ib), _mm256_load_ps(sd + ib * 8), macc);
+      }
+    }
+    alignas(32) float m[8];
+    _mm256_store_ps(m, macc);
+    for (int c = 0; c < C; ++c) y[static_cast<size_t>(c) * ys] = hsum(acc[c]) + (F::kSigned ? 0.0f : m[c]);
+  }
+};
+
+// Blocks per call whose widened activation scales fit the stack table (8 KiB; rows of up to
+// 8192 elements). Longer rows take the gathering kernel.
+constexpr int64_t kTableBlocks = 256;
+
 // A call takes up to 4 weight rows x 8 tokens, but each kernel instance keeps at most 8 float
 // accumulators (AVX2 has 16 vector registers; a 4x4 instance spills them every block): 1-2 tokens
 // run 4 rows at once (decode), 3-4 tokens 2 rows at a time, 5-8 tokens one row at a time, so a
@@ -149,6 +248,10 @@ struct Entry {
       narrow.fns[nr - 1][nc - 1](nb, wb, ws, ab, as, y, ys);
       return;
     }
+    if (nc > 4 && nb <= kTableBlocks) {
+      wide_rows(nb, wb, ws, nr, ab, as, nc, y, ys);
+      return;
+    }
     const int step = nc <= 4 ? 2 : 1;
     for (int r = 0; r < nr; r += step) {
       const int rr = nr - r < step ? nr - r : step;
@@ -157,6 +260,112 @@ struct Entry {
         mid.fns[rr - 1][nc - 1](nb, wr, ws, ab, as, y + r, ys);
       } else {
         wide.fns[0][nc - 1](nb, wr, ws, ab, as, y + r, ys);
+      }
+    }
+  }
+  // 5..8 tokens: their scales widened once into a table, then one row at a time.
+  template <int C>
+  static void rows_c(int64_t nb, const uint8_t* wb, size_t ws, int nr, const float* ad, const float* sd,
+                     const uint8_t* ab, size_t as, float* y, size_t ys) {
+    for (int r = 0; r < nr; ++r) Row32<F, C>::run(nb, wb + static_cast<size_t>(r) * ws, ad, sd, ab, as, y + r, ys);
+  }
+  // The scales (and Q8_1 sums) of tokens 0..nc-1 (nc <= 8) widened to floats, 8 per block; lanes
+  // past nc repeat token 0 and are never read.
+  static void fill_scales(int64_t nb, const uint8_t* ab, size_t as, int nc, float* ad, float* sd) {
+    using A = typename F::A;
+    const A* ar[kCols];
+    for (int c = 0; c < kCols; ++c) ar[c] = reinterpret_cast<const A*>(ab + static_cast<size_t>(c < nc ? c : 0) * as);
+    for (int64_t ib = 0; ib < nb; ++ib) {
+      __m128i dh = _mm_setzero_si128();
+      [&]<int... cs>(std::integer_sequence<int, cs...>) {
+        ((dh = _mm_insert_epi16(dh, static_cast<short>(ar[cs][ib].d), cs)), ...);
+      }(std::make_integer_sequence<int, kCols>{});
+      _mm256_store_ps(ad + ib * 8, _mm256_cvtph_ps(dh));
+      if constexpr (!F::kSigned) {
+        __m128i sh = _mm_setzero_si128();
+        [&]<int... cs>(std::integer_sequence<int, cs...>) {
+          ((sh = _mm_insert_epi16(sh, static_cast<short>(ar[cs][ib].s), cs)), ...);
+        }(std::make_integer_sequence<int, kCols>{});
+        _mm256_store_ps(sd + ib * 8, _mm256_cvtph_ps(sh));
+      }
+    }
+  }
+  static void wide_rows(int64_t nb, const uint8_t* wb, size_t ws, int nr, const uint8_t* ab, size_t as,
+                        int nc, float* y, size_t ys) {
+    alignas(32) float ad[kTableBlocks * 8];
+    alignas(32) float sd[F::kSigned ? 8 : kTableBlocks * 8];
+    fill_scales(nb, ab, as, nc, ad, sd);
+    // Lanes past nc hold token 0's scales; no kernel reads them (C = nc).
+    switch (nc) {
+      case 5: rows_c<5>(nb, wb, ws, nr, ad, sd, ab, as, y, ys); break;
+      case 6: rows_c<6>(nb, wb, ws, nr, ad, sd, ab, as, y, ys); break;
+      case 7: rows_c<7>(nb, wb, ws, nr, ad, sd, ab, as, y, ys); break;
+      default: rows_c<8>(nb, wb, ws, nr, ad, sd, ab, as, y, ys); break;
+    }
+  }
+  // gemm_rows: panels of up to kPanelRows rows decoded once, then every group of 8 tokens (the
+  // last one 1..8) passes over the panel with its scales widened once.
+  template <int C>
+  static void panel_c(int64_t nb, const uint8_t* panel, size_t pstride, int k, const float* ad,
+                      const float* sd, const uint8_t* ab, size_t as, float* y, size_t ys) {
+    for (int r = 0; r < k; ++r) PanelRow<F, C>::run(nb, panel + static_cast<size_t>(r) * pstride, ad, sd, ab, as, y + r, ys);
+  }
+  static void decode_row(int64_t nb, const uint8_t* w, uint8_t* row) {
+    using W = typename F::W;
+    const PanelLayout<F> L{nb};
+    const auto* wr = reinterpret_cast<const W*>(w);
+    auto* dw = reinterpret_cast<float*>(row + L.d_at());
+    auto* mw = reinterpret_cast<float*>(row + L.m_at());
+    for (int64_t ib = 0; ib < nb; ++ib) {
+      const __m256i q = F::quants(wr[ib]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(row + ib * 32), q);
+      if constexpr (F::kSigned) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(row + L.abs_at() + ib * 32), _mm256_abs_epi8(q));
+      } else {
+        mw[ib] = h2f(wr[ib].m);
+      }
+      dw[ib] = h2f(wr[ib].d);
+    }
+  }
+  static void gemm_rows(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc,
+                        float* y, size_t ys) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* ab = static_cast<const uint8_t*>(a);
+    const int64_t nb = n / kQK;
+    const PanelLayout<F> L{nb};
+    const size_t pstride = L.row_bytes();
+    if (nb > kTableBlocks || pstride > kPanelBytes) {
+      for (int r0 = 0; r0 < nr; r0 += kRows) {
+        for (int c0 = 0; c0 < nc; c0 += kCols) {
+          gemm(n, wb + static_cast<size_t>(r0) * ws, ws, nr - r0 < kRows ? nr - r0 : kRows,
+               ab + static_cast<size_t>(c0) * as, as, nc - c0 < kCols ? nc - c0 : kCols,
+               y + static_cast<size_t>(c0) * ys + r0, ys);
+        }
+      }
+      return;
+    }
+    const int kmax = static_cast<int>(kPanelBytes / pstride < kPanelRows ? kPanelBytes / pstride : kPanelRows);
+    alignas(32) uint8_t panel[kPanelBytes];
+    alignas(32) float ad[kTableBlocks * 8];
+    alignas(32) float sd[F::kSigned ? 8 : kTableBlocks * 8];
+    for (int r0 = 0; r0 < nr; r0 += kmax) {
+      const int k = nr - r0 < kmax ? nr - r0 : kmax;
+      for (int r = 0; r < k; ++r) decode_row(nb, wb + static_cast<size_t>(r0 + r) * ws, panel + static_cast<size_t>(r) * pstride);
+      for (int c0 = 0; c0 < nc; c0 += kCols) {
+        const int cc = nc - c0 < kCols ? nc - c0 : kCols;
+        const uint8_t* ac = ab + static_cast<size_t>(c0) * as;
+        float* yc = y + static_cast<size_t>(c0) * ys + r0;
+        fill_scales(nb, ac, as, cc, ad, sd);
+        switch (cc) {
+          case 1: panel_c<1>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 2: panel_c<2>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 3: panel_c<3>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 4: panel_c<4>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 5: panel_c<5>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 6: panel_c<6>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          case 7: panel_c<7>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+          default: panel_c<8>(nb, panel, pstride, k, ad, sd, ac, as, yc, ys); break;
+        }
       }
     }
   }
@@ -227,6 +436,7 @@ void avx2_fill_q32(QuantTraits& t) {
     using E = decltype(entry);
     t.vec_dot = &E::dot;
     t.gemm = &E::gemm;
+    t.gemm_rows = &E::gemm_rows;
     t.tile_rows = kRows;
     t.tile_cols = kCols;
   };

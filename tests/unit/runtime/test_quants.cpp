@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "runtime/quant_blocks.hpp"
 #include "runtime/quants.hpp"
@@ -165,6 +166,38 @@ TEST_P(QuantKernels, TilesMatchVecDot) {
             ASSERT_NEAR(got, want, 1e-4 * (std::fabs(want) + 1.0f))
                 << dtype_name(type) << " tile " << nr << "x" << nc << " at " << r << "," << c;
           }
+        }
+      }
+    }
+  }
+}
+
+// gemm_rows (a run of rows x a whole prompt, weights decoded once) must give gemm's tiles bit for
+// bit, for row and token counts that leave partial panels and token groups, and for rows too long
+// for its stack panel (it falls back to the tiles).
+TEST_P(QuantKernels, GemmRowsMatchTilesExactly) {
+  const DType type = GetParam();
+  for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    if (isa == Isa::Avx2 && !test::have_avx2()) continue;
+    const QuantTraits* t = quant_traits(type, isa);
+    if (!t->gemm_rows) continue;
+    for (int64_t n : {int64_t{640}, int64_t{2048}, int64_t{32 * 257}}) {
+      if (n % t->block_elems != 0) continue;
+      for (const auto& [nr, nc] : {std::pair{1, 9}, std::pair{13, 21}, std::pair{19, 8}, std::pair{4, 3}}) {
+        const auto w = random_blocks(type, nr, n, 11 + nr);
+        const auto a = quantize_rows(t->act_type, random_floats(static_cast<size_t>(n * nc), 12 + nc, -2, 2), nc, n);
+        const size_t wrb = dtype_row_bytes(type, n), arb = dtype_row_bytes(t->act_type, n);
+        const size_t ys = static_cast<size_t>(nr) + 3;
+        std::vector<float> want(ys * static_cast<size_t>(nc), -777.0f), got(want);
+        for (int r0 = 0; r0 < nr; r0 += t->tile_rows) {
+          for (int c0 = 0; c0 < nc; c0 += t->tile_cols) {
+            t->gemm(n, w.data() + r0 * wrb, wrb, std::min(t->tile_rows, nr - r0), a.data() + c0 * arb, arb,
+                    std::min(t->tile_cols, nc - c0), want.data() + c0 * ys + r0, ys);
+          }
+        }
+        t->gemm_rows(n, w.data(), wrb, nr, a.data(), arb, nc, got.data(), ys);
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_EQ(got[i], want[i]) << dtype_name(type) << " n " << n << " " << nr << "x" << nc << " at " << i;
         }
       }
     }
