@@ -159,7 +159,8 @@ def stage_breakdown(trace: dict | None, end_s: float) -> dict:
               "tts_first_chunk_ms": span("first_token_ms", "first_tts_chunk_ms"),
               "playout_ms": span("first_tts_chunk_ms", "first_audio_ms")}
     return {"milestones_after_end": rel, "stages": stages, "trace_voice_to_voice_ms": trace.get("voice_to_voice_ms"),
-            "rollbacks": trace.get("rollbacks", 0), "interrupted": trace.get("interrupted", False),
+            "rollbacks": trace.get("rollbacks", 0), "looks": trace.get("looks"), "early_look": trace.get("early_look"),
+            "interrupted": trace.get("interrupted", False),
             "transcript": trace.get("transcript", ""), "reply": trace.get("reply", "")}
 
 
@@ -446,7 +447,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench-latency", help="report folder")
     ap.add_argument("--duet", type=Path, default=Path(os.environ.get("DUET_BUILD_DIR", ROOT / "build")) / "duet",
                     help="the duet binary (default build/duet, or $DUET_BUILD_DIR/duet)")
-    ap.add_argument("--max-tokens", type=int, default=32, help="longest answer (keeps the suite short)")
+    ap.add_argument("--max-tokens", type=int, default=24,
+                    help="longest answer: the instructions ask for at most fifteen words (about 20 tokens), "
+                         "and the script leaves 7 s for an answer before the next turn")
     ap.add_argument("--max-tail-s", type=float, default=8.0, help="longest wait after the input ends")
     ap.add_argument("--reanalyse", action="store_true",
                     help="do not run the engine; measure the outputs already in --out again")
