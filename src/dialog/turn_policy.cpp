@@ -66,6 +66,9 @@ constexpr std::array kStopWords = {
     "stop", "wait", "hold", "pause", "no", "sorry", "excuse", "what", "pardon", "quiet", "enough",
     "shh", "hey", "but", "actually"};
 
+// Greetings that open a turn: "Hello Duet." alone is usually followed by what the person wants.
+constexpr std::array kGreetings = {"hello", "hi", "hey", "hiya", "morning", "evening", "afternoon"};
+
 // What a transcript ending in a question mark scores: the surest sign of a finished turn.
 constexpr double kQuestionProbability = 0.95;
 
@@ -146,6 +149,12 @@ double end_of_turn_probability(std::string_view transcript) {
   // "I would like to make." lacks what is made: Whisper's full stop after such a verb is more
   // often a pause mid-sentence than an end.
   if (contains(kNeedsObject, words.back())) return 0.4;
+  // A greeting and at most a name ("Hello Duet.", "Good morning!"): the request usually follows
+  // after a sentence's pause, so it is waited for like an unfinished sentence.
+  const bool good_time = words.size() >= 2 && words[0] == "good" && contains(kGreetings, words[1]);
+  if (words.size() <= 3 && (good_time || (words[0] != "good" && contains(kGreetings, words[0])))) {
+    return 0.4;
+  }
   if (last == '.' || last == '!') return words.size() >= 2 ? 0.85 : 0.7;
   return 0.5;  // no punctuation: unsure
 }

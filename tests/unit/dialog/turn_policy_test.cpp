@@ -12,6 +12,21 @@ TEST(TurnPolicy, AFinishedQuestionIsVeryLikelyTheEndOfTheTurn) {
   EXPECT_GE(end_of_turn_probability(" I would like a cup of tea."), 0.8);
 }
 
+TEST(TurnPolicy, AGreetingAloneIsWaitedForLikeAnUnfinishedSentence) {
+  const TurnDetection semantic;
+  for (const char* greeting : {"Hello Duet.", "Hi there!", "Hello you ass.", "Good morning.", "Hey."}) {
+    EXPECT_LE(end_of_turn_probability(greeting), 0.5) << greeting;
+    EXPECT_GT(silence_to_end_turn(semantic, end_of_turn_probability(greeting)),
+              silence_to_end_turn(semantic, end_of_turn_probability("I like tea.")))
+        << greeting;
+  }
+  // A greeting with the request, or a question, is a whole turn.
+  EXPECT_GE(end_of_turn_probability("Hello Duet. What is the capital of France?"), 0.9);
+  EXPECT_GE(end_of_turn_probability("Hi, are you there?"), 0.9);
+  EXPECT_GE(end_of_turn_probability("Hello, I would like a cup of tea."), 0.8);
+  EXPECT_GE(end_of_turn_probability("Good food is rare."), 0.8);
+}
+
 TEST(TurnPolicy, ATrailingConjunctionOrFillerMeansThePersonGoesOn) {
   EXPECT_LE(end_of_turn_probability("I want to go to the beach and"), 0.2);
   EXPECT_LE(end_of_turn_probability("So, um..."), 0.2);
