@@ -1,9 +1,10 @@
 // AVX2/FMA kernels for the 32-element block types: Q4_0/Q5_0/Q8_0 weights x Q8_0 activations,
 // Q4_1/Q5_1 weights x Q8_1 activations (tile kernels of up to 4 rows x 8 tokens; for a whole
-// prompt, panels of rows decoded once on the stack and reused by every group of 8 tokens), and the
-// Q8_0/Q8_1 activation quantizers. Compiled for AVX2 inside a target region so the rest of the binary stays
-// portable. Must never be called on a CPU without AVX2/FMA/F16C (quant_traits() guards this), and
-// must match the scalar reference (quants_ref.cpp) up to float summation order.
+// prompt, panels of rows decoded once on the stack and reused by every group of 8 tokens, run by
+// the same row kernel as raw blocks), and the Q8_0/Q8_1 activation quantizers. Compiled for AVX2
+// inside a target region so the rest of the binary stays portable. Must never be called on a CPU
+// without AVX2/FMA/F16C (quant_traits() guards this), and must match the scalar reference
+// (quants_ref.cpp) up to float summation order.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -126,47 +127,6 @@ struct Tile32 {
   }
 };
 
-// One weight row x C tokens (5..8) with the tokens' activation scales (and, for Q4_1/Q5_1, sums)
-// already widened to floats, 8 per block: ad[ib * 8 + c], as[ib * 8 + c]. The same arithmetic as
-// Tile32<F, 1, C> (bit-identical results) without gathering and converting C scales per block and
-// row: the caller widens them once per call and every row of the call reuses them.
-template <class F, int C>
-struct Row32 {
-  static void run(int64_t nb, const uint8_t* w, const float* ad, const float* sd, const uint8_t* a,
-                  size_t as, float* y, size_t ys) {
-    using W = typename F::W;
-    using A = typename F::A;
-    __m256 acc[C];
-    __m256 macc = _mm256_setzero_ps();
-    for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
-    const auto* wr = reinterpret_cast<const W*>(w);
-    const A* ar[C];
-    for (int c = 0; c < C; ++c) ar[c] = reinterpret_cast<const A*>(a + static_cast<size_t>(c) * as);
-    for (int64_t ib = 0; ib < nb; ++ib) {
-      const W& wb = wr[ib];
-      const __m256i q = F::quants(wb);
-      alignas(32) float sc[8];
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_set1_ps(h2f(wb.d)), _mm256_load_ps(ad + ib * 8)));
-      if constexpr (F::kSigned) {
-        const __m256i aqx = _mm256_abs_epi8(q);
-        for (int c = 0; c < C; ++c) {
-          const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, loadu256(ar[c][ib].qs)));
-          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
-        }
-      } else {
-        for (int c = 0; c < C; ++c) {
-          const __m256 p = _mm256_cvtepi32_ps(dot_us(q, loadu256(ar[c][ib].qs)));
-          acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
-        }
-        macc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(wb.m)), _mm256_load_ps(sd + ib * 8), macc);
-      }
-    }
-    alignas(32) float m[8];
-    _mm256_store_ps(m, macc);
-    for (int c = 0; c < C; ++c) y[static_cast<size_t>(c) * ys] = hsum(acc[c]) + (F::kSigned ? 0.0f : m[c]);
-  }
-};
-
 // Weight rows decoded once for many token groups: row r of a panel holds nb blocks of 32 quants
 // (bytes, as F::quants gives them), for signed formats nb blocks of their absolute values, then nb
 // float scales and, unsigned, nb float mins. kPanelBytes of stack hold a panel.
@@ -182,26 +142,60 @@ struct PanelLayout {
   size_t row_bytes() const { return (m_at() + (F::kSigned ? 0 : static_cast<size_t>(nb) * 4) + 31) / 32 * 32; }
 };
 
-// One decoded panel row x C tokens (1..8): Row32's arithmetic on pre-decoded weights.
-template <class F, int C>
-struct PanelRow {
-  static void run(int64_t nb, const uint8_t* row, const float* ad, const float* sd, const uint8_t* a,
+// Where Row32 takes block ib's weights from: its quants, their absolute values (signed formats),
+// and its scale d and (unsigned formats) min m, broadcast. Both sources give the same values, so
+// a row's results never depend on which one fed it.
+// RawBlocks: the weight row as stored, each block decoded as it is read.
+template <class Fmt>
+struct RawBlocks {
+  using F = Fmt;
+  const typename F::W* wr;
+  RawBlocks(const uint8_t* w, int64_t /*nb*/) : wr(reinterpret_cast<const typename F::W*>(w)) {}
+  __m256i quants(int64_t ib) const { return F::quants(wr[ib]); }
+  __m256i abs_quants(int64_t /*ib*/, __m256i q) const { return _mm256_abs_epi8(q); }
+  __m256 d(int64_t ib) const { return _mm256_set1_ps(h2f(wr[ib].d)); }
+  __m256 m(int64_t ib) const { return _mm256_set1_ps(h2f(wr[ib].m)); }
+};
+// PanelBlocks: one row of a panel decoded by Entry::decode_row (PanelLayout).
+template <class Fmt>
+struct PanelBlocks {
+  using F = Fmt;
+  const uint8_t* row;
+  PanelLayout<F> L;
+  PanelBlocks(const uint8_t* r, int64_t nb) : row(r), L{nb} {}
+  __m256i quants(int64_t ib) const { return load_block(ib * 32); }
+  __m256i abs_quants(int64_t ib, __m256i /*q*/) const { return load_block(L.abs_at() + ib * 32); }
+  __m256 d(int64_t ib) const { return _mm256_broadcast_ss(floats(L.d_at()) + ib); }
+  __m256 m(int64_t ib) const { return _mm256_broadcast_ss(floats(L.m_at()) + ib); }
+  __m256i load_block(size_t at) const {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(row + at));
+  }
+  const float* floats(size_t at) const { return reinterpret_cast<const float*>(row + at); }
+};
+
+// One weight row (from source S: RawBlocks or PanelBlocks) x C tokens (1..8) with the tokens'
+// activation scales (and, for Q4_1/Q5_1, sums) already widened to floats, 8 per block:
+// ad[ib * 8 + c], sd[ib * 8 + c]. The same arithmetic as Tile32<F, 1, C> (bit-identical results)
+// without gathering and converting C scales per block and row: the caller widens them once per
+// call and every row of the call reuses them.
+template <class S, int C>
+struct Row32 {
+  static void run(int64_t nb, const uint8_t* w, const float* ad, const float* sd, const uint8_t* a,
                   size_t as, float* y, size_t ys) {
+    using F = typename S::F;
     using A = typename F::A;
-    const PanelLayout<F> L{nb};
-    const auto* dw = reinterpret_cast<const float*>(row + L.d_at());
-    const auto* mw = reinterpret_cast<const float*>(row + L.m_at());
+    const S src(w, nb);
     __m256 acc[C];
     __m256 macc = _mm256_setzero_ps();
     for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
     const A* ar[C];
     for (int c = 0; c < C; ++c) ar[c] = reinterpret_cast<const A*>(a + static_cast<size_t>(c) * as);
     for (int64_t ib = 0; ib < nb; ++ib) {
-      const __m256i q = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + ib * 32));
+      const __m256i q = src.quants(ib);
       alignas(32) float sc[8];
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_broadcast_ss(dw + ib), _mm256_load_ps(ad + ib * 8)));
+      _mm256_store_ps(sc, _mm256_mul_ps(src.d(ib), _mm256_load_ps(ad + ib * 8)));
       if constexpr (F::kSigned) {
-        const __m256i aqx = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + L.abs_at() + ib * 32));
+        const __m256i aqx = src.abs_quants(ib, q);
         for (int c = 0; c < C; ++c) {
           const __m256 p = _mm256_cvtepi32_ps(dot_ss(aqx, q, loadu256(ar[c][ib].qs)));
           acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
@@ -211,7 +205,7 @@ struct PanelRow {
           const __m256 p = _mm256_cvtepi32_ps(dot_us(q, loadu256(ar[c][ib].qs)));
           acc[c] = _mm256_fmadd_ps(p, _mm256_broadcast_ss(&sc[c]), acc[c]);
         }
-        macc = _mm256_fmadd_ps(_mm256_broadcast_ss(mw + ib), _mm256_load_ps(sd + ib * 8), macc);
+        macc = _mm256_fmadd_ps(src.m(ib), _mm256_load_ps(sd + ib * 8), macc);
       }
     }
     alignas(32) float m[8];
@@ -267,7 +261,7 @@ struct Entry {
   template <int C>
   static void rows_c(int64_t nb, const uint8_t* wb, size_t ws, int nr, const float* ad, const float* sd,
                      const uint8_t* ab, size_t as, float* y, size_t ys) {
-    for (int r = 0; r < nr; ++r) Row32<F, C>::run(nb, wb + static_cast<size_t>(r) * ws, ad, sd, ab, as, y + r, ys);
+    for (int r = 0; r < nr; ++r) Row32<RawBlocks<F>, C>::run(nb, wb + static_cast<size_t>(r) * ws, ad, sd, ab, as, y + r, ys);
   }
   // The scales (and Q8_1 sums) of tokens 0..nc-1 (nc <= 8) widened to floats, 8 per block; lanes
   // past nc repeat token 0 and are never read.
@@ -308,7 +302,7 @@ struct Entry {
   template <int C>
   static void panel_c(int64_t nb, const uint8_t* panel, size_t pstride, int k, const float* ad,
                       const float* sd, const uint8_t* ab, size_t as, float* y, size_t ys) {
-    for (int r = 0; r < k; ++r) PanelRow<F, C>::run(nb, panel + static_cast<size_t>(r) * pstride, ad, sd, ab, as, y + r, ys);
+    for (int r = 0; r < k; ++r) Row32<PanelBlocks<F>, C>::run(nb, panel + static_cast<size_t>(r) * pstride, ad, sd, ab, as, y + r, ys);
   }
   static void decode_row(int64_t nb, const uint8_t* w, uint8_t* row) {
     using W = typename F::W;

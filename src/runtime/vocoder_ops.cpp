@@ -1,5 +1,7 @@
-// Vocoder operations: blocked conv1d, transposed conv1d (matmul then overlap-add), depthwise
-// dilated conv1d and leaky ReLU. Must never read outside the inputs it is given.
+// Vocoder operations: direct conv1d (plain or packed weights, one shared set-up; the scalar
+// kernel here, the AVX2 one in vocoder_conv_avx2.cpp), blocked conv1d, transposed conv1d (matmul
+// then overlap-add, or stride phases of packed convolutions), depthwise dilated conv1d and leaky
+// ReLU. Must never read outside the inputs it is given.
 #include "runtime/vocoder_ops.hpp"
 
 #include <algorithm>
@@ -84,20 +86,33 @@ void run_conv(ConvJob& j, ThreadPool* pool) {
   }
 }
 
+// conv1d_direct and conv1d_direct_packed: the same job but for the weights' layout (and the
+// packed call's row stride), so it is checked and set up here once.
+void direct_conv(const char* what, const float* x, int64_t t_in, const float* w, bool packed,
+                 const float* b, const Conv1dParams& p, float* y, int64_t y_stride,
+                 const ConvEpilogue& ep, ThreadPool* pool) {
+  check_conv(what, p);
+  if ((packed && !conv1d_packable(p)) || (y_stride != 0 && y_stride < p.c_out)) {
+    fail("{}: c_out {} (must be a multiple of 8), row stride {}", what, p.c_out, y_stride);
+  }
+  ConvJob j;
+  j.x = x;
+  j.t_in = t_in;
+  j.w = w;
+  j.packed = packed;
+  j.b = b;
+  j.p = p;
+  j.y = y;
+  j.y_stride = y_stride;
+  j.ep = ep;
+  run_conv(j, pool);
+}
+
 }  // namespace
 
 void conv1d_direct(const float* x, int64_t t_in, const float* wt, const float* b,
                    const Conv1dParams& p, float* y, ThreadPool* pool, const ConvEpilogue& ep) {
-  check_conv("conv1d_direct", p);
-  ConvJob j;
-  j.x = x;
-  j.t_in = t_in;
-  j.w = wt;
-  j.b = b;
-  j.p = p;
-  j.y = y;
-  j.ep = ep;
-  run_conv(j, pool);
+  direct_conv("conv1d_direct", x, t_in, wt, /*packed=*/false, b, p, y, /*y_stride=*/0, ep, pool);
 }
 
 bool conv1d_packable(const Conv1dParams& p) { return p.c_out > 0 && p.c_out % 8 == 0; }
@@ -128,22 +143,8 @@ void conv1d_pack(const float* wt, const Conv1dParams& p, float* out) {
 void conv1d_direct_packed(const float* x, int64_t t_in, const float* packed, const float* b,
                           const Conv1dParams& p, float* y, ThreadPool* pool,
                           const ConvEpilogue& ep, int64_t y_stride) {
-  check_conv("conv1d_direct_packed", p);
-  if (!conv1d_packable(p) || (y_stride != 0 && y_stride < p.c_out)) {
-    fail("conv1d_direct_packed: c_out {} (must be a multiple of 8), row stride {}", p.c_out,
-         y_stride);
-  }
-  ConvJob j;
-  j.x = x;
-  j.t_in = t_in;
-  j.w = packed;
-  j.packed = true;
-  j.b = b;
-  j.p = p;
-  j.y = y;
-  j.y_stride = y_stride;
-  j.ep = ep;
-  run_conv(j, pool);
+  direct_conv("conv1d_direct_packed", x, t_in, packed, /*packed=*/true, b, p, y, y_stride, ep,
+              pool);
 }
 
 void conv1d_blocked(const float* x, int64_t t_in, const WeightView& w, const float* b,
