@@ -2,9 +2,10 @@
 // of an utterance over its context (Silero keeps saying "speech" for 50-100 ms after the voice
 // stops); the energy of short frames drops within one frame. This detector follows the room's
 // noise floor and the utterance's speech level, and reports how long the signal has been quiet
-// relative to both, so the conversation can look at the transcript as soon as the voice stops.
-// It is only a hint for starting work early: it never decides that a turn ended, and in a room
-// too noisy to tell speech from background it stays silent (quiet_ms() is 0).
+// relative to both, so the conversation can look at the transcript as soon as the voice stops,
+// and, once the VAD too hears the pause, count the pause from where the voice really stopped.
+// It never decides alone that a turn ended, and in a room too noisy to tell speech from
+// background it stays silent (quiet_ms() is 0).
 // Must never allocate per frame, and never look ahead in time.
 #pragma once
 

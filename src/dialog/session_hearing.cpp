@@ -191,7 +191,10 @@ void Session::Impl::after_input(int64_t n) {
   // Partial transcripts while the person speaks, unless the first sound of an answer is due.
   // Nor while Duet speaks: its voice must stay ahead of playout (barge-in needs only the VAD).
   const bool critical = (reply && !reply->playing && !reply->generation_done) || answer_audible();
-  if (speaking && cfg.transcribe_input && !cfg.cascade && !asr_busy && !critical &&
+  // Nor when the voice's energy has just fallen: the look at the acoustic end is due within a few
+  // frames, and a partial begun now would only hold it up until it is cancelled.
+  const bool voice_falling = offset.quiet_ms() > 0;
+  if (speaking && cfg.transcribe_input && !cfg.cascade && !asr_busy && !critical && !voice_falling &&
       utt.since_partial >= kPartialEvery) {
     utt.since_partial = 0;
     asr_busy = true;
@@ -231,10 +234,23 @@ void Session::Impl::after_input(int64_t n) {
   if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
     request_look();
   }
-  if (utt.look_done && (utt.commit_requested ||
-                        silence >= silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in))) {
+  if (utt.look_done &&
+      (utt.commit_requested ||
+       heard_silence_ms(speaking) >= silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in,
+                                                         utt.end_pitch))) {
     commit_turn(utt.commit_requested);
   }
+}
+
+int Session::Impl::heard_silence_ms(bool speaking) const {
+  const int silence = endpointer->silence_ms();
+  // server_vad's silence_duration_ms is the VAD's silence, as its speech_stopped event says.
+  if (speaking || cfg.turn.type == TurnDetection::Type::ServerVad) return speaking ? 0 : silence;
+  // Once the VAD, too, hears the pause, the silence began where the voice's energy fell: the VAD
+  // hears it 50-100 ms late. A sound after the voice (a cough) restarts the energy's count but
+  // not the VAD's, so the longer of the two is the pause. In a room too noisy for the energy,
+  // quiet_ms() is 0 and the VAD alone counts.
+  return std::max(silence, offset.quiet_ms());
 }
 
 void Session::Impl::request_look() {
@@ -244,19 +260,27 @@ void Session::Impl::request_look() {
   utt.look_done = false;
   utt.look_early = false;
   utt.text_ready = false;
-  utt.tone_ready = !cfg.annotate || utt.audio.empty();
+  utt.tone_ready = utt.audio.empty();
   utt.annotation.clear();
+  utt.end_pitch = EndPitch::Unknown;
+  utt.look_start_ms = now_ms();
+  utt.look_text_ms = -1;
+  utt.look_tone_ms = utt.tone_ready ? utt.look_start_ms : -1;
   utt.speech_run = 0;
-  // The tone of the utterance, in parallel with its transcript.
+  // The tone of the utterance, in parallel with its transcript: the annotation for the prompt,
+  // and the pitch at the end of the voice for the turn decision.
   if (!utt.tone_ready) {
-    feature_worker.post([this, id = utt.id, seq = utt.look_seq, pcm = utt.audio] {
+    feature_worker.post([this, id = utt.id, seq = utt.look_seq, pcm = utt.audio, annotate = cfg.annotate] {
       std::string a;
+      EndPitch pitch = EndPitch::Unknown;
       try {
-        a = audio::annotation(features.analyze(pcm));
+        const audio::VoiceFeatures v = features.analyze(pcm);
+        pitch = end_pitch(v.pitch_slope_st_per_s, v.pitch_final_rise_st);
+        if (annotate) a = audio::annotation(v);
       } catch (const std::exception&) {
         // No annotation is better than no turn.
       }
-      post_control([this, id, seq, a = std::move(a)]() mutable { on_tone(id, seq, std::move(a)); });
+      post_control([this, id, seq, a = std::move(a), pitch]() mutable { on_tone(id, seq, std::move(a), pitch); });
     });
   }
   // Abandon a partial in flight: the look is on the path to the answer.
@@ -293,13 +317,16 @@ void Session::Impl::on_look(const Frame& f) {
           .text = "transcription failed: " + f.detail, .detail = "transcription_failed"});
   }
   utt.look_text = f.text;
+  utt.look_text_ms = static_cast<double>(f.time_ms);
   utt.text_ready = true;
   finish_look();
 }
 
-void Session::Impl::on_tone(uint64_t utt_id, uint64_t seq, std::string annotation) {
+void Session::Impl::on_tone(uint64_t utt_id, uint64_t seq, std::string annotation, EndPitch pitch) {
   if (!utt.open || utt_id != utt.id || seq != utt.look_seq || !utt.look_pending) return;
   utt.annotation = std::move(annotation);
+  utt.end_pitch = pitch;
+  utt.look_tone_ms = now_ms();
   utt.tone_ready = true;
   finish_look();
 }
@@ -368,6 +395,10 @@ void Session::Impl::commit_turn(bool manual) {
   trace.rollbacks = utt.rollbacks;
   trace.looks = utt.looks;
   trace.early_look = utt.look_early;
+  trace.end_pitch = end_pitch_name(utt.end_pitch);
+  trace.look_start_ms = utt.look_start_ms;
+  trace.look_text_ms = utt.look_text_ms;
+  trace.look_tone_ms = utt.look_tone_ms;
   const std::string content = user_content(spoken, annotation);
   close_utterance();
   if (was_manual || !cfg.turn.create_response) return;

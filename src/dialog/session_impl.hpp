@@ -25,6 +25,7 @@
 #include "dialog/serial_worker.hpp"
 #include "dialog/session.hpp"
 #include "dialog/trace.hpp"
+#include "dialog/turn_policy.hpp"
 #include "runtime/thread_pool.hpp"
 #include "speech/asr_whisper.hpp"
 #include "speech/endpointer.hpp"
@@ -53,7 +54,11 @@ struct Utterance {
   bool text_ready = false;       // the look's transcript arrived (look_text)
   bool tone_ready = false;       // the look's annotation arrived (annotation)
   std::string look_text;
+  double look_start_ms = -1;     // session clock: the latest look was asked for
+  double look_text_ms = -1;      // its transcript was decoded
+  double look_tone_ms = -1;      // its annotation was ready
   double end_probability = 0.0;
+  EndPitch end_pitch = EndPitch::Unknown;  // the look's pitch at the end of the voice
   std::string annotation;
   int rollbacks = 0;
   int looks = 0;
@@ -159,7 +164,9 @@ struct Session::Impl {
   void after_input(int64_t n);
   void request_look();
   void on_look(const Frame& f);
-  void on_tone(uint64_t utt_id, uint64_t seq, std::string annotation);
+  void on_tone(uint64_t utt_id, uint64_t seq, std::string annotation, EndPitch pitch);
+  // Silence heard after the voice, in ms, for ending the turn (see after_input).
+  int heard_silence_ms(bool speaking) const;
   void finish_look();
   void on_partial(const Frame& f);
   void commit_turn(bool manual);

@@ -21,6 +21,9 @@ std::string TurnTrace::to_json() const {
   };
   put("speech_start_ms", speech_start_ms);
   put("speech_end_ms", speech_end_ms);
+  put("look_start_ms", look_start_ms);
+  put("look_text_ms", look_text_ms);
+  put("look_tone_ms", look_tone_ms);
   put("speculative_start_ms", speculative_start_ms);
   put("final_transcript_ms", final_transcript_ms);
   put("first_token_ms", first_token_ms);
@@ -32,6 +35,7 @@ std::string TurnTrace::to_json() const {
   j["rollbacks"] = rollbacks;
   j["looks"] = looks;
   j["early_look"] = early_look;
+  if (!end_pitch.empty()) j["end_pitch"] = end_pitch;
   j["interrupted"] = interrupted;
   j["transcript"] = transcript;
   j["annotation"] = annotation;

@@ -16,6 +16,9 @@ struct TurnTrace {
   std::string mode = "duplex";     // "duplex" or "cascade"
   double speech_start_ms = -1;     // the person's speech began (VAD)
   double speech_end_ms = -1;       // the last frame of the person's speech ended (VAD)
+  double look_start_ms = -1;       // the look that gave the final transcript was asked for
+  double look_text_ms = -1;        // that look's transcript was decoded
+  double look_tone_ms = -1;        // that look's tone/speaker/background annotation was ready
   double speculative_start_ms = -1;  // the transcript was looked at and a reply started early
   double final_transcript_ms = -1;   // the turn was committed with its final transcript
   double first_token_ms = -1;      // the LLM's first piece of text
@@ -24,6 +27,7 @@ struct TurnTrace {
   int rollbacks = 0;               // speculative replies dropped in this turn
   int looks = 0;                   // looks at the transcript in this turn
   bool early_look = false;         // the committed transcript came from a look at the acoustic end
+  std::string end_pitch;           // the voice's pitch at its end: falling, rising or unknown
   bool interrupted = false;        // the person barged in
   std::string transcript;          // what the person said
   std::string annotation;          // tone/speaker/background

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <vector>
 
 namespace duet::dialog {
@@ -71,6 +72,12 @@ constexpr std::array kGreetings = {"hello", "hi", "hey", "hiya", "morning", "eve
 
 // What a transcript ending in a question mark scores: the surest sign of a finished turn.
 constexpr double kQuestionProbability = 0.95;
+
+// End-of-utterance pitch: a slope of 3 semitones per second over the last 0.3 s is a clear
+// movement (a declination is about 1); an end 1 semitone over the low point is a rise.
+constexpr float kRisingSlope = 3.0f;
+constexpr float kFallingSlope = 3.0f;
+constexpr float kRisingEnd = 1.0f;
 
 bool contains(const auto& list, std::string_view w) {
   return std::find(list.begin(), list.end(), w) != list.end();
@@ -183,18 +190,39 @@ TurnWaits turn_waits(const TurnDetection& turn) {
   return w;
 }
 
-int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in) {
+EndPitch end_pitch(float slope_st_per_s, float final_rise_st) {
+  if (!std::isfinite(slope_st_per_s) || !std::isfinite(final_rise_st)) return EndPitch::Unknown;
+  // A continuation rise climbs over the last syllables and ends above the low point before it.
+  if (slope_st_per_s >= kRisingSlope && final_rise_st >= kRisingEnd) return EndPitch::Rising;
+  // A final fall: the contour is going down at the end and its last frames do not climb back.
+  if (slope_st_per_s <= -kFallingSlope && final_rise_st < kRisingEnd) return EndPitch::Falling;
+  return EndPitch::Unknown;
+}
+
+const char* end_pitch_name(EndPitch pitch) {
+  switch (pitch) {
+    case EndPitch::Falling: return "falling";
+    case EndPitch::Rising: return "rising";
+    case EndPitch::Unknown: break;
+  }
+  return "unknown";
+}
+
+int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in, EndPitch pitch) {
   const TurnWaits w = turn_waits(turn);
+  const bool semantic = turn.type != TurnDetection::Type::ServerVad;
   int wait = w.long_ms;
   if (p >= kQuestionProbability) {
     wait = w.question_ms;
   } else if (p >= 0.8) {
     wait = w.short_ms;
+    if (semantic && pitch == EndPitch::Falling) wait = w.question_ms;
+    if (semantic && pitch == EndPitch::Rising) wait = w.short_ms * 4 / 3;
   } else if (p > 0.2) {  // in between: interpolate on the probability
     const double t = (0.8 - p) / 0.6;
     wait = static_cast<int>(w.short_ms + t * (w.long_ms - w.short_ms) * 0.5);
   }
-  if (after_barge_in && turn.type != TurnDetection::Type::ServerVad) {
+  if (after_barge_in && semantic) {
     wait = std::max(wait, 2 * w.short_ms);
   }
   return wait;

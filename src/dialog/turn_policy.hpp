@@ -23,6 +23,17 @@ struct TurnWaits {
   int long_ms = 0;        // silence that ends an incomplete-looking turn
 };
 
+// How the voice's pitch moved at the end of the utterance. English statements that are finished
+// end low ("falling"); a voice that rises or stays up at a pause ("I'll call at seven, ...")
+// usually goes on. Questions may rise either way, so only statements use it.
+enum class EndPitch { Unknown, Falling, Rising };
+
+// From the pitch slope over the last 0.3 s of voiced speech (semitones per second) and the rise
+// of the last voiced frames over the lowest point before them (semitones), as
+// audio::VoiceFeatures measures them. Unknown when neither movement is clear.
+EndPitch end_pitch(float slope_st_per_s, float final_rise_st);
+const char* end_pitch_name(EndPitch pitch);
+
 // The waits for a turn-detection setting (server_vad: silence_duration_ms for both; semantic_vad:
 // from its eagerness).
 TurnWaits turn_waits(const TurnDetection& turn);
@@ -32,7 +43,10 @@ TurnWaits turn_waits(const TurnDetection& turn);
 // and its transcript is less sure (its start was said over Duet's voice: a hesitation's "to..."
 // comes out as "two?"), so even a finished question waits at least twice the statement wait
 // (semantic_vad only).
-int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false);
+// semantic_vad also reads the pitch at the end of a finished-looking statement: falling, it is
+// taken as soon as a question; rising, it is waited for a third longer than a plain statement.
+int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false,
+                        EndPitch pitch = EndPitch::Unknown);
 
 // The transcript with Whisper's non-speech tags ("(coughing)", "[MUSIC]", "*laughs*", "♪") and
 // surrounding blanks removed; "" when nothing was said.

@@ -89,6 +89,7 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
                         0.0f, attn_.data(), dense_scratch_, mm_, pool_);
     linear_fwd(l.o, attn_.data(), T, h_.data(), mm_, pool_);
     rt::add(x_.data(), h_.data(), x_.data(), T * d);
+    rt::check_cancel(cancel);  // twice a layer: a cancelled partial frees the recogniser sooner
     rt::layer_norm(x_.data(), l.ffn_norm.w, l.ffn_norm.b, h_.data(), T, d, hp.eps);
     linear_fwd(l.up, h_.data(), T, ffn_.data(), mm_, pool_);
     rt::gelu(ffn_.data(), ffn_.data(), T * ff, rt::GeluKind::Erf);

@@ -1,7 +1,8 @@
 """The conversation engine, end to end with the real models: scripted person audio (espeak-ng
 voices, coughs, music) played in real time through `duet converse`, Duet's side read back from
 the stereo WAV on the same timeline, and the engine's events. These are the scenarios of issue 7:
-every turn answered, a pause mid-sentence not answered early, noise alone never answered, a
+every turn answered, a pause mid-sentence not answered early (after a trailing word, and after a
+finished-looking sentence said with a rising voice), noise alone never answered, a
 barge-in stopping speech within 100 ms with the history cut, a backchannel not stopping Duet."""
 from __future__ import annotations
 
@@ -105,6 +106,28 @@ def test_a_pause_in_the_middle_of_a_sentence_does_not_start_an_answer(duet_bin, 
     assert spans[0][0] >= end, (spans, end)
     assert len(of_type(events, "input_committed")) == 1, events
     assert "beach" in traces[0]["transcript"].lower(), traces
+
+
+def test_a_finished_looking_sentence_said_with_a_rising_voice_is_waited_for(duet_bin, tmp_path):
+    # espeak-ng says the comma with a continuation rise; Whisper hears "... at 7." all the same.
+    # The pause is shorter than the silence that ends a falling statement plus the VAD's lag, so
+    # only the voice's rising end keeps Duet from answering in the middle of the correction.
+    voice = {"voice": "en+f2", "wpm": 170, "pitch": 70}
+    script = (Script().silence(1.0)
+              .say("Remind me to call the dentist at seven,", **voice)
+              .silence(0.35)
+              .say("no, sorry, at eight tomorrow morning.", **voice)
+              .silence(6.0))
+    events, traces, duet, rate = converse(duet_bin, tmp_path, script)
+    end = script.speech_parts()[-1]["end_s"]
+    spans = audible_spans(duet, rate)
+    assert spans, "no answer at all"
+    assert spans[0][0] >= end, (spans, end)
+    assert len(of_type(events, "input_committed")) == 1, events
+    transcript = traces[0]["transcript"].lower()
+    assert "dentist" in transcript and "tomorrow" in transcript, traces
+    # The whole sentence ends low: that turn is read as falling.
+    assert traces[0]["end_pitch"] == "falling", traces
 
 
 def test_silence_coughs_and_music_alone_get_no_answer(duet_bin, tmp_path):

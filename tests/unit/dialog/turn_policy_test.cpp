@@ -2,6 +2,8 @@
 // make Duet wait, noise tags are not speech, and backchannels do not claim the turn.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "dialog/turn_policy.hpp"
 
 namespace duet::dialog {
@@ -49,6 +51,50 @@ TEST(TurnPolicy, IncompleteTurnsWaitLongerThanCompleteOnes) {
   low.eagerness = "low";
   EXPECT_LT(silence_to_end_turn(high, 0.95), silence_to_end_turn(low, 0.95));
   EXPECT_LT(silence_to_end_turn(high, 0.1), silence_to_end_turn(low, 0.1));
+}
+
+TEST(TurnPolicy, TheVoicesPitchAtTheEndReadsAsFallingRisingOrUnclear) {
+  // Slope over the last 0.3 s (semitones per second), rise of the last frames (semitones): as
+  // `duet listen` measured espeak-ng saying "... at seven." and "... at seven," and the Piper
+  // voice's "... on the train this morning."
+  EXPECT_EQ(end_pitch(-5.5f, 0.1f), EndPitch::Falling);
+  EXPECT_EQ(end_pitch(6.3f, 1.7f), EndPitch::Rising);
+  EXPECT_EQ(end_pitch(0.7f, 0.8f), EndPitch::Unknown);
+  // A fall that climbs back at the very end is no clear fall; a slope alone is no rise.
+  EXPECT_EQ(end_pitch(-5.2f, 5.5f), EndPitch::Unknown);
+  EXPECT_EQ(end_pitch(7.5f, 0.0f), EndPitch::Unknown);
+  // No pitch (whispered, too short) and broken numbers say nothing.
+  EXPECT_EQ(end_pitch(0.0f, 0.0f), EndPitch::Unknown);
+  EXPECT_EQ(end_pitch(std::numeric_limits<float>::quiet_NaN(), 2.0f), EndPitch::Unknown);
+  EXPECT_EQ(end_pitch(5.0f, std::numeric_limits<float>::infinity()), EndPitch::Unknown);
+  EXPECT_STREQ(end_pitch_name(EndPitch::Falling), "falling");
+  EXPECT_STREQ(end_pitch_name(EndPitch::Rising), "rising");
+  EXPECT_STREQ(end_pitch_name(EndPitch::Unknown), "unknown");
+}
+
+TEST(TurnPolicy, AFinishedStatementEndingLowIsTakenLikeAQuestionAndOneEndingHighIsWaitedFor) {
+  const TurnDetection semantic;
+  const double statement = end_of_turn_probability("Remind me to call the dentist at seven.");
+  const int plain = silence_to_end_turn(semantic, statement);
+  const int falling = silence_to_end_turn(semantic, statement, false, EndPitch::Falling);
+  const int rising = silence_to_end_turn(semantic, statement, false, EndPitch::Rising);
+  EXPECT_EQ(falling, silence_to_end_turn(semantic, 0.95));
+  EXPECT_LT(falling, plain);
+  EXPECT_GT(rising, plain);
+  // A rising statement is still waited for far less than a trailing "and".
+  EXPECT_LT(rising, silence_to_end_turn(semantic, end_of_turn_probability("I like tea and")));
+  // Questions and unfinished sentences do not read the pitch: a question may rise or fall, and
+  // a trailing word says enough.
+  EXPECT_EQ(silence_to_end_turn(semantic, 0.95, false, EndPitch::Rising), silence_to_end_turn(semantic, 0.95));
+  EXPECT_EQ(silence_to_end_turn(semantic, 0.15, false, EndPitch::Falling), silence_to_end_turn(semantic, 0.15));
+  // server_vad's silence_duration_ms is exact whatever the voice does.
+  TurnDetection server;
+  server.type = TurnDetection::Type::ServerVad;
+  server.silence_duration_ms = 500;
+  EXPECT_EQ(silence_to_end_turn(server, statement, false, EndPitch::Falling), 500);
+  EXPECT_EQ(silence_to_end_turn(server, statement, false, EndPitch::Rising), 500);
+  // After a barge-in the longer wait still holds.
+  EXPECT_GE(silence_to_end_turn(semantic, statement, true, EndPitch::Falling), 2 * turn_waits(semantic).short_ms);
 }
 
 TEST(TurnPolicy, AQuestionMarkAfterAWordThatNeedsMoreIsAHesitationNotAnEnd) {
