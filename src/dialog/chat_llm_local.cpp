@@ -67,25 +67,37 @@ ReplyResult LocalChatLlm::reply(std::span<const ChatMessage> messages, const Rep
   return out;
 }
 
-void LocalChatLlm::prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) {
-  if (messages.empty()) return;
-  // The turns the reply will keep, were the message finished now: a conversation that outgrew
-  // the cache drops the same oldest turns here, so the head start is the reply's prefix.
-  std::vector<ChatMessage> open;
-  try {
-    open = fitted(messages, last_max_reply_, nullptr);
-  } catch (const Error&) {
-    return;  // the message alone is too long: the reply reports it
-  }
+bool LocalChatLlm::open_prompt(std::span<const ChatMessage> messages, std::vector<int32_t>* ids) const {
   // The template renders the last message whole; a marker after its text shows where the text
   // so far ends, and the prompt is cut there.
   constexpr std::string_view kOpenEnd = "\x01duet-open-end\x01";
+  std::vector<ChatMessage> open(messages.begin(), messages.end());
   open.back().content += kOpenEnd;
   std::string text = template_.render(open, false);
   const size_t cut = text.find(kOpenEnd);
-  if (cut == std::string::npos) return;  // the template dropped the text: nothing safe to compute
+  if (cut == std::string::npos) return false;  // the template dropped the text
   text.resize(cut);
-  const auto ids = model_->tokenizer().encode(text, {.add_special = true, .parse_special = true});
+  *ids = model_->tokenizer().encode(text, {.add_special = true, .parse_special = true});
+  return true;
+}
+
+void LocalChatLlm::prefill(std::span<const ChatMessage> messages, const CancelToken& cancel) {
+  if (messages.empty()) return;
+  std::vector<int32_t> ids;
+  if (!open_prompt(messages, &ids)) return;  // nothing safe to compute
+  // A conversation near the end of the cache loses its oldest turns in the reply: the head start
+  // keeps the same turns (fitted() with the room the latest reply asked for), so it is the
+  // reply's prefix. Further from the end nothing is dropped, and the one render above serves.
+  const int64_t budget = session_.n_ctx() - last_max_reply_ - 1;
+  if (static_cast<int64_t>(ids.size()) + kReplyHeaderTokens > budget) {
+    std::vector<ChatMessage> kept;
+    try {
+      kept = fitted(messages, last_max_reply_, nullptr);
+    } catch (const Error&) {
+      return;  // the message alone is too long: the reply reports it
+    }
+    if (!open_prompt(kept, &ids)) return;
+  }
   try {
     session_.sync(ids, cancel);
   } catch (const Cancelled&) {

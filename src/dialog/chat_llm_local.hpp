@@ -35,6 +35,13 @@ class LocalChatLlm final : public ChatLlm {
   // last message alone does not fit.
   std::vector<ChatMessage> fitted(std::span<const ChatMessage> messages, int max_reply,
                                   std::vector<int32_t>* ids) const;
+  // The tokens of `messages` rendered with the last one still open (no end of turn, no reply
+  // header): what a head start computes. False when the template drops the last text.
+  bool open_prompt(std::span<const ChatMessage> messages, std::vector<int32_t>* ids) const;
+
+  // More than any chat template puts after a message's text and before the reply (the end of
+  // turn and the assistant's header: about 5 tokens in the supported families).
+  static constexpr int64_t kReplyHeaderTokens = 64;
 
   std::shared_ptr<const models::LlmModel> model_;
   rt::ThreadPool pool_;

@@ -159,7 +159,7 @@ double end_of_turn_probability(std::string_view transcript) {
   // A greeting and at most a name ("Hello Duet.", "Good morning!"): the request usually follows
   // after a sentence's pause, so it is waited for like an unfinished sentence.
   const bool good_time = words.size() >= 2 && words[0] == "good" && contains(kGreetings, words[1]);
-  if (words.size() <= 3 && (good_time || (words[0] != "good" && contains(kGreetings, words[0])))) {
+  if (words.size() <= 3 && (good_time || contains(kGreetings, words[0]))) {
     return 0.4;
   }
   if (last == '.' || last == '!') return words.size() >= 2 ? 0.85 : 0.7;
