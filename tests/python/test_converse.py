@@ -62,6 +62,15 @@ def of_type(events, kind):
     return [e for e in events if e["type"] == kind]
 
 
+def assert_one_turn_answered_after_its_end(script: Script, events, duet, rate) -> None:
+    """The script's speech, pauses and all, was one turn, and Duet's first sound came after it."""
+    end = script.speech_parts()[-1]["end_s"]
+    spans = audible_spans(duet, rate)
+    assert spans, "no answer at all"
+    assert spans[0][0] >= end, (spans, end)
+    assert len(of_type(events, "input_committed")) == 1, events
+
+
 def test_every_turn_of_a_multi_turn_conversation_is_answered_after_it_ends(duet_bin, tmp_path):
     script = (Script().silence(1.0)
               .say("What is the capital of France?", voice="en-us+m3")
@@ -100,11 +109,7 @@ def test_a_pause_in_the_middle_of_a_sentence_does_not_start_an_answer(duet_bin, 
               .say("beach tomorrow with my family.", voice="en-us+m3")
               .silence(6.0))
     events, traces, duet, rate = converse(duet_bin, tmp_path, script)
-    end = script.speech_parts()[-1]["end_s"]
-    spans = audible_spans(duet, rate)
-    assert spans, "no answer at all"
-    assert spans[0][0] >= end, (spans, end)
-    assert len(of_type(events, "input_committed")) == 1, events
+    assert_one_turn_answered_after_its_end(script, events, duet, rate)
     assert "beach" in traces[0]["transcript"].lower(), traces
 
 
@@ -119,11 +124,7 @@ def test_a_finished_looking_sentence_said_with_a_rising_voice_is_waited_for(duet
               .say("no, sorry, at eight tomorrow morning.", **voice)
               .silence(6.0))
     events, traces, duet, rate = converse(duet_bin, tmp_path, script)
-    end = script.speech_parts()[-1]["end_s"]
-    spans = audible_spans(duet, rate)
-    assert spans, "no answer at all"
-    assert spans[0][0] >= end, (spans, end)
-    assert len(of_type(events, "input_committed")) == 1, events
+    assert_one_turn_answered_after_its_end(script, events, duet, rate)
     transcript = traces[0]["transcript"].lower()
     assert "dentist" in transcript and "tomorrow" in transcript, traces
     # The whole sentence ends low: that turn is read as falling.
