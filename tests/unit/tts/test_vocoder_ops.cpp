@@ -23,6 +23,28 @@ std::vector<float> random_vec(size_t n, unsigned seed) {
   return v;
 }
 
+// The header's conv1d formula as a direct loop in double: y[s, o] for time-major x [t, c_in] and
+// weights [kernel, c_in, c_out], zero padding outside [0, t).
+std::vector<double> conv1d_formula(const std::vector<float>& x, int64_t t, const std::vector<float>& wt,
+                                   const std::vector<float>& b, const rt::Conv1dParams& p) {
+  const int64_t t_out = rt::conv1d_out_len(t, p);
+  std::vector<double> y(static_cast<size_t>(t_out * p.c_out));
+  for (int64_t s = 0; s < t_out; ++s) {
+    for (int64_t o = 0; o < p.c_out; ++o) {
+      double acc = b[static_cast<size_t>(o)];
+      for (int64_t k = 0; k < p.kernel; ++k) {
+        const int64_t src = s + k * p.dilation - p.pad_left;
+        if (src < 0 || src >= t) continue;
+        for (int64_t i = 0; i < p.c_in; ++i) {
+          acc += static_cast<double>(x[static_cast<size_t>(src * p.c_in + i)]) *
+                 wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)];
+        }
+      }
+      y[static_cast<size_t>(s * p.c_out + o)] = acc;
+    }
+  }
+  return y;
+}
 }  // namespace
 
 TEST(VocoderOps, ConvTransposeMatchesReference) {
@@ -118,22 +140,9 @@ TEST(VocoderOps, DirectConvEpilogueMatchesSeparatePasses) {
     const int64_t t_out = rt::conv1d_out_len(t, p);
     const auto res = random_vec(static_cast<size_t>(t_out * p.c_out), 24);
     // Reference: the direct loop of the header's formula, then the passes.
-    std::vector<float> ref(static_cast<size_t>(t_out * p.c_out));
-    for (int64_t s = 0; s < t_out; ++s) {
-      for (int64_t o = 0; o < p.c_out; ++o) {
-        double acc = b[static_cast<size_t>(o)];
-        for (int64_t k = 0; k < p.kernel; ++k) {
-          const int64_t src = s + k * p.dilation - p.pad_left;
-          if (src < 0 || src >= t) continue;
-          for (int64_t i = 0; i < p.c_in; ++i) {
-            acc += static_cast<double>(x[static_cast<size_t>(src * p.c_in + i)]) *
-                   wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)];
-          }
-        }
-        ref[static_cast<size_t>(s * p.c_out + o)] =
-            static_cast<float>(acc) + res[static_cast<size_t>(s * p.c_out + o)];
-      }
-    }
+    const std::vector<double> conv = conv1d_formula(x, t, wt, b, p);
+    std::vector<float> ref(conv.size());
+    for (size_t i = 0; i < conv.size(); ++i) ref[i] = static_cast<float>(conv[i]) + res[i];
     std::vector<float> ref_act(ref.size());
     rt::leaky_relu(ref.data(), ref_act.data(), static_cast<int64_t>(ref.size()), 0.1f);
     std::vector<float> got(ref.size()), got_act(ref.size());
@@ -216,18 +225,11 @@ TEST(VocoderOps, WideDirectConvMatchesFormula) {
   const int64_t t_out = rt::conv1d_out_len(t, p);
   std::vector<float> got(static_cast<size_t>(t_out * p.c_out));
   rt::conv1d_direct(x.data(), t, wt.data(), b.data(), p, got.data(), nullptr);
+  const std::vector<double> ref = conv1d_formula(x, t, wt, b, p);
   for (int64_t s = 0; s < t_out; ++s) {
     for (int64_t o = 0; o < p.c_out; ++o) {
-      double acc = b[static_cast<size_t>(o)];
-      for (int64_t k = 0; k < p.kernel; ++k) {
-        const int64_t src = s + k * p.dilation - p.pad_left;
-        if (src < 0 || src >= t) continue;
-        for (int64_t i = 0; i < p.c_in; ++i) {
-          acc += static_cast<double>(x[static_cast<size_t>(src * p.c_in + i)]) *
-                 wt[static_cast<size_t>((k * p.c_in + i) * p.c_out + o)];
-        }
-      }
-      EXPECT_NEAR(acc, got[static_cast<size_t>(s * p.c_out + o)], 1e-4) << s << "," << o;
+      const auto at = static_cast<size_t>(s * p.c_out + o);
+      EXPECT_NEAR(ref[at], got[at], 1e-4) << s << "," << o;
     }
   }
 }
