@@ -1,8 +1,8 @@
 // Benchmark of the audio front end's CPU cost: thread CPU time per second of 16 kHz audio for
 // the echo canceller (AEC + NS), each detector (WebRTC, energy, and Silero when built with it and
 // its model is pulled), the endpointer over them, the whole chain, and the paralinguistic
-// feature analyzer when it is built in (driven as a session drives it: once per utterance the
-// endpointer finds after echo cancellation, plus the background between). The audio is a
+// feature analyzer when it is built in (driven as a session drives it: at each look at an
+// utterance the endpointer finds after echo cancellation, plus the background between). The audio is a
 // conversation scene: a person's speech (pocketsphinx-testdata when installed, espeak-ng
 // otherwise) with an espeak echo of Duet.
 // Prints one line per stage and a JSON summary. Must never assert on timings.
@@ -34,6 +34,7 @@
 #include "speech/vad_silero.hpp"
 #endif
 #ifdef DUET_BENCH_VOICE_FEATURES
+#include "audio/speech_offset.hpp"
 #include "audio/voice_features.hpp"
 #endif
 
@@ -161,22 +162,43 @@ HeardTurns hear_turns(const Scene& s) {
   return h;
 }
 
-// The analyzer as a session drives it (session_hearing.cpp): one analysis of each utterance's
-// whole audio when the turn is looked at, and the audio outside utterances handed over as
-// background once it has stayed outside speech for half a second, in the 20 ms chunks it arrives.
-void run_features(const HeardTurns& h) {
+// The analyzer as a session drives it (session_hearing.cpp): the whole utterance so far analyzed
+// at each look, that is each time the voice's energy (SpeechOffset, fed every frame) has been
+// quiet for 40 ms inside an utterance, and once more when the utterance ends; the audio outside
+// utterances handed over as background once it has stayed outside speech for half a second, in
+// the 20 ms chunks it arrives. A session looks at fewer pauses than this (a look also needs
+// enough speech and a falling VAD), so this errs on the costly side.
+// Returns how many looks (analyses of an utterance) it made.
+size_t run_features(const HeardTurns& h) {
   duet::audio::VoiceFeatureAnalyzer analyzer(kRate);
+  duet::audio::SpeechOffset offset;
+  constexpr int kLookQuietMs = 40;
   const size_t chunk = 320, keep = kRate / 2;
   std::vector<float> pending;
-  size_t next_turn = 0, annotated = 0;
+  size_t next_turn = 0, annotated = 0, looks = 0;
+  bool looked_at_this_pause = false, turn_begun = false;
   for (size_t i = 0; i + chunk <= h.audio.size(); i += chunk) {
+    offset.push(std::span(h.audio).subspan(i, chunk));
     const bool in_turn = next_turn < h.turns.size() && i + chunk > h.turns[next_turn].first;
     if (in_turn) {
       pending.clear();
-      if (i + chunk >= h.turns[next_turn].second) {
-        const auto [from, to] = h.turns[next_turn++];
+      const auto [from, to] = h.turns[next_turn];
+      if (!turn_begun) {
+        offset.begin_utterance();
+        turn_begun = true;
+        looked_at_this_pause = false;
+      }
+      const bool quiet = offset.quiet_ms() >= kLookQuietMs;
+      const bool ends = i + chunk >= to;
+      if ((quiet && !looked_at_this_pause) || ends) {
         annotated += duet::audio::annotation(
-            analyzer.analyze(std::span(h.audio).subspan(from, to - from))).size();
+            analyzer.analyze(std::span(h.audio).subspan(from, i + chunk - from))).size();
+        ++looks;
+      }
+      looked_at_this_pause = quiet;
+      if (ends) {
+        ++next_turn;
+        turn_begun = false;
       }
       continue;
     }
@@ -189,7 +211,9 @@ void run_features(const HeardTurns& h) {
     }
   }
   if (annotated == static_cast<size_t>(-1)) std::puts("");
+  return looks;
 }
+
 #endif
 
 }  // namespace
@@ -245,9 +269,8 @@ int main(int argc, char** argv) {
 #endif
 #ifdef DUET_BENCH_VOICE_FEATURES
     const HeardTurns heard = hear_turns(scene);
-    std::printf("voice_features: %zu utterances (%.1f s) found by AEC + WebRTC endpointer\n",
-                heard.turns.size(), heard.speech_seconds());
-    stages.push_back({"voice_features", [&heard](const Scene&) { run_features(heard); }});
+    size_t looks = 0;
+    stages.push_back({"voice_features", [&heard, &looks](const Scene&) { looks = run_features(heard); }});
 #endif
     std::string json = fmt::format("{{\"audio_seconds\":{:.1f},\"cpu_ms_per_audio_s\":{{", seconds);
     double heaviest_chain = 0.0, features = 0.0;
@@ -265,6 +288,10 @@ int main(int argc, char** argv) {
       if (stages[k].name.starts_with("chain_")) heaviest_chain = std::max(heaviest_chain, ms_per_s);
       if (stages[k].name == "voice_features") features = ms_per_s;
     }
+#ifdef DUET_BENCH_VOICE_FEATURES
+    std::printf("voice_features: %zu utterances (%.1f s) found by AEC + WebRTC endpointer, "
+                "analyzed at %zu looks\n", heard.turns.size(), heard.speech_seconds(), looks);
+#endif
     // The whole front end as a session runs it: the costliest chain plus the feature analyzer.
     const double total = heaviest_chain + features;
     std::printf("front end total (heaviest chain + features): %.3f ms per s = %.3f%% of one core "
