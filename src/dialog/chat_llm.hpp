@@ -42,6 +42,9 @@ class ChatLlm {
   virtual ~ChatLlm() = default;
   // "local:<model file name>" or "remote:<base url> <model>".
   virtual std::string name() const = 0;
+  // The reply is computed on this machine (it then runs under a ComputeArbiter lease); a remote
+  // engine only waits on its server, and must not keep the machine from other sessions meanwhile.
+  virtual bool computes_here() const { return false; }
 
   // Streams the assistant's reply to `messages` (system first, then alternating turns, the last
   // one the user's): each new piece of text goes to on_text as soon as it is final. Returns when

@@ -20,6 +20,7 @@ class LocalChatLlm final : public ChatLlm {
   LocalChatLlm(std::shared_ptr<const models::LlmModel> model, int threads = 0, int64_t n_ctx = 2048);
 
   std::string name() const override;
+  bool computes_here() const override { return true; }
   ReplyResult reply(std::span<const ChatMessage> messages, const ReplyOptions& options,
                     const std::function<void(std::string_view)>& on_text,
                     const CancelToken& cancel) override;

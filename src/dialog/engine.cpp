@@ -47,6 +47,7 @@ std::shared_ptr<Engine> Engine::load(const EngineOptions& options) {
   e->options_ = options;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   e->threads_ = options.threads > 0 ? options.threads : cores;
+  e->arbiter_ = std::make_unique<ComputeArbiter>(std::max(1, cores / e->threads_));
   e->whisper_ = whisper::WhisperModel::load(resolve_whisper(options.asr));
   if (options.remote_url.empty()) {
     e->llm_ = models::LlmModel::load(resolve_llm(options.llm));

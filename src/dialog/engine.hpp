@@ -1,5 +1,6 @@
 // The Engine: what every conversation session shares, loaded once per process: the Whisper model,
-// the local LLM (or the remote server's address), the Piper voice model and the choice of VAD.
+// the local LLM (or the remote server's address), the Piper voice model, the choice of VAD, and
+// the ComputeArbiter that lends the machine to the sessions' model work, most urgent first.
 // Sessions (session.hpp) and the server's REST endpoints borrow these; per-conversation state
 // (KV cache, recogniser buffers, VAD state, a voice's stream) is always made fresh per user.
 // Must never hold per-conversation state, and never load a model twice.
@@ -8,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/compute_arbiter.hpp"
 #include "dialog/chat_llm.hpp"
 #include "dialog/session.hpp"
 #include "models/llm_model.hpp"
@@ -45,6 +47,9 @@ class Engine {
   std::unique_ptr<speech::VoiceActivity> new_vad(int sample_rate = 16000) const;
   std::string default_voice_name() const { return default_voice_; }
   std::string llm_name() const { return llm_name_; }
+  // One heavy computation per slot at a time (slots: the cores over threads()): every session's
+  // looks, replies, partials and head starts take a lease from it.
+  ComputeArbiter& arbiter() const { return *arbiter_; }
 
  private:
   EngineOptions options_;
@@ -56,6 +61,7 @@ class Engine {
   std::string vad_name_;
   std::shared_ptr<const models::SileroModel> silero_;  // when the VAD is Silero
   std::string llm_name_;
+  std::unique_ptr<ComputeArbiter> arbiter_ = std::make_unique<ComputeArbiter>(1);
 };
 
 }  // namespace duet::dialog

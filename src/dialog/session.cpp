@@ -37,6 +37,12 @@ Session::Impl::~Impl() {
   warm_cancel.cancel();
   if (reply) reply->cancel.cancel();
   controller.join();
+  // Again, now that the controller is gone: tokens it renewed meanwhile end jobs that are still
+  // waiting for the machine (ComputeArbiter) instead of letting them run for nobody.
+  asr_cancel.cancel();
+  warm_cancel.cancel();
+  warm_give_up.cancel();
+  if (reply) reply->cancel.cancel();
   asr_worker.clear();
   reply_worker.clear();
   feature_worker.clear();

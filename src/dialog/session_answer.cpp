@@ -73,18 +73,28 @@ void Session::Impl::warm_llm(const std::string* pending_user) {
   if (messages.empty()) return;
   warm_cancel.cancel();
   warm_cancel = CancelToken();
-  reply_worker.post([this, messages = std::move(messages), token = warm_cancel] {
+  warm_give_up = CancelToken();
+  reply_worker.post([this, messages = std::move(messages), token = warm_cancel, give_up = warm_give_up] {
     try {
-      llm->prefill(messages, token);
+      // Not worth waiting for once the answer itself started (start_reply raises give_up): its
+      // prefill computes the same tokens.
+      std::optional<ComputeArbiter::Lease> lease;
+      if (llm->computes_here()) {
+        lease.emplace(engine->arbiter().acquire({.urgency = Urgency::Soon, .give_up = &give_up}, token));
+      }
+      llm->prefill(messages, lease ? lease->token() : token);
+    } catch (const Cancelled&) {
     } catch (const std::exception&) {
       // Only a head start: the answer itself reports whatever is wrong with the conversation.
     }
   });
 }
 
-void Session::Impl::start_reply(bool speculative, const std::string& user_text) {
+void Session::Impl::start_reply(bool speculative, const std::string& user_text,
+                                std::optional<ComputeClaim::Clock::time_point> since) {
   // A head start still running is left to finish: its tokens are the start of this prompt (a
-  // cancel would throw them away).
+  // cancel would throw them away). One still waiting for the machine is dropped.
+  warm_give_up.cancel();
   if (reply) {
     if (reply->speculative) {
       drop_reply("cancelled");
@@ -126,9 +136,10 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text) 
     trace.mode = cfg.cascade ? "cascade" : "duplex";
     trace_open = true;
   }
+  const ComputeClaim claim{.urgency = Urgency::Now, .since = since.value_or(ComputeClaim::Clock::now())};
   reply_worker.post([this, id = r.id, cancel = r.cancel, messages, options,
                      audio = r.audio_output, whole = cfg.cascade, rate = cfg.output_rate,
-                     own_voice] {
+                     own_voice, claim] {
     const auto stamp = [&](Frame f) {
       f.epoch = id;
       f.turn = id;
@@ -138,29 +149,48 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text) 
     std::vector<float> whole_audio;
     std::vector<WordMark> whole_words;
     try {
+      // The machine, first among the sessions' work until the first sound (or text) is out,
+      // then lent at every token and every vocoder layer to anyone's more urgent work. A remote
+      // LLM computes elsewhere: only the voice's chunks take the machine then, one at a time.
+      std::optional<ComputeArbiter::Lease> lease;
+      if (llm->computes_here()) lease.emplace(engine->arbiter().acquire(claim, cancel));
+      const CancelToken& work = lease ? lease->token() : cancel;
+      bool first_out = false;
+      const auto out_first = [&] {
+        if (!first_out && lease) lease->set_urgency(Urgency::Soon);
+        first_out = true;
+      };
       const std::shared_ptr<Voice> speaking_voice =
           audio && own_voice ? std::shared_ptr<Voice>(engine->new_voice(*own_voice)) : voice;
       std::optional<ReplySpeaker> speaker;
       if (audio) speaker.emplace(*speaking_voice, rate);
+      const auto next_chunk = [&]() -> std::optional<SpokenChunk> {
+        if (lease) return speaker->next_chunk(work);
+        auto own = engine->arbiter().acquire(
+            {.urgency = first_out ? Urgency::Soon : Urgency::Now, .since = claim.since}, cancel);
+        return speaker->next_chunk(own.token());
+      };
       const auto speak_ready = [&] {
-        while (auto chunk = speaker->next_chunk(cancel)) {
+        while (auto chunk = next_chunk()) {
           if (whole) {
             whole_audio.insert(whole_audio.end(), chunk->samples.begin(), chunk->samples.end());
             whole_words.insert(whole_words.end(), chunk->words.begin(), chunk->words.end());
           } else {
             stamp({.kind = FrameKind::OutputAudio, .sample_rate = rate,
                    .audio = std::move(chunk->samples), .words = std::move(chunk->words)});
+            out_first();
           }
         }
       };
       const auto on_text = [&](std::string_view piece) {
         stamp({.kind = FrameKind::TextDelta, .text = std::string(piece)});
+        if (!speaker) out_first();
         if (speaker && !whole) {
           speaker->push_text(piece);
           speak_ready();
         }
       };
-      const ReplyResult result = llm->reply(messages, options, on_text, cancel);
+      const ReplyResult result = llm->reply(messages, options, on_text, work);
       stamp({.kind = FrameKind::Trace,
              .detail = std::to_string(result.prompt_tokens) + " " + std::to_string(result.reused_tokens)});
       if (result.end == ReplyEnd::Cancelled) throw Cancelled{};

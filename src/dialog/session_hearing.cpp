@@ -194,17 +194,23 @@ void Session::Impl::after_input(int64_t n) {
   // Nor when the voice's energy has just fallen: the look at the acoustic end is due within a few
   // frames, and a partial begun now would only hold it up until it is cancelled.
   const bool voice_falling = offset.quiet_ms() > 0;
+  // Nor while another session's (or this one's) model work has the machine: a partial is only a
+  // head start, worth running on an idle machine; it is tried again at the next chunk.
   if (speaking && cfg.transcribe_input && !cfg.cascade && !asr_busy && !critical && !voice_falling &&
-      utt.since_partial >= kPartialEvery) {
+      utt.since_partial >= kPartialEvery && engine->arbiter().idle()) {
     utt.since_partial = 0;
     asr_busy = true;
     asr_worker.post([this, id = utt.id, token = asr_cancel] {
       Frame f{.kind = FrameKind::TranscriptPartial, .epoch = id};
       try {
-        const auto r = asr->partial(token);
-        f.turn = 1;
-        f.text = r.text;
-        f.detail = r.stable;
+        // Lent to any more urgent work at its yield points; skipped (turn 0) when the machine
+        // was taken meanwhile.
+        if (auto lease = engine->arbiter().try_acquire(Urgency::Idle, token)) {
+          const auto r = asr->partial(lease->token());
+          f.turn = 1;
+          f.text = r.text;
+          f.detail = r.stable;
+        }
       } catch (const Cancelled&) {
       } catch (const Error&) {
       }
@@ -255,7 +261,8 @@ int Session::Impl::heard_silence_ms(bool speaking) const {
 
 void Session::Impl::request_look() {
   ++utt.look_seq;
-  ++utt.looks;
+  // The person waits from the end of the voice a look is about: after more speech, anew.
+  if (utt.looks++ == 0 || utt.speech_run > 0) utt.waiting_since = ComputeClaim::Clock::now();
   utt.look_pending = true;
   utt.look_done = false;
   utt.look_early = false;
@@ -285,10 +292,12 @@ void Session::Impl::request_look() {
   }
   // Abandon a partial in flight: the look is on the path to the answer.
   renew_asr_cancel();
-  asr_worker.post([this, id = utt.id, seq = utt.look_seq, token = asr_cancel] {
+  asr_worker.post([this, id = utt.id, seq = utt.look_seq, token = asr_cancel, since = utt.waiting_since] {
     Frame f{.kind = FrameKind::TranscriptFinal, .epoch = id, .turn = seq};
     try {
-      f.text = asr->peek(token).text;
+      // Someone is waiting on this: it goes first among the sessions' model work.
+      auto lease = engine->arbiter().acquire({.urgency = Urgency::Now, .since = since}, token);
+      f.text = asr->peek(lease.token()).text;
     } catch (const Cancelled&) {
       return;
     } catch (const Error& e) {
@@ -341,7 +350,7 @@ void Session::Impl::finish_look() {
       cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
     const std::string content = user_content(spoken, utt.annotation);
     if (!reply || !reply->speculative || reply->answers != content) {
-      if (!reply || reply->speculative) start_reply(true, content);
+      if (!reply || reply->speculative) start_reply(true, content, utt.waiting_since);
     }
   }
   after_input(0);
@@ -400,13 +409,14 @@ void Session::Impl::commit_turn(bool manual) {
   trace.look_text_ms = utt.look_text_ms;
   trace.look_tone_ms = utt.look_tone_ms;
   const std::string content = user_content(spoken, annotation);
+  const auto since = utt.looks > 0 ? std::optional(utt.waiting_since) : std::nullopt;
   close_utterance();
   if (was_manual || !cfg.turn.create_response) return;
   if (reply && reply->speculative && reply->answers == content) {
     release_reply();
   } else {
     if (reply && reply->speculative) ++trace.rollbacks;
-    start_reply(false, "");
+    start_reply(false, "", since);
   }
 }
 

@@ -62,6 +62,9 @@ struct Utterance {
   std::string annotation;
   int rollbacks = 0;
   int looks = 0;
+  // When the person began to wait for the answer (the first look after their latest speech, at
+  // the end of the voice): orders this turn's model work among the sessions' equally urgent work.
+  ComputeClaim::Clock::time_point waiting_since{};
 };
 
 // The answer being produced or played.
@@ -134,6 +137,7 @@ struct Session::Impl {
   int64_t speech_over_answer = 0;               // samples of speech heard while Duet speaks
   ResponseOverrides next_overrides;
   CancelToken warm_cancel;                      // raised when a newer head start replaces it
+  CancelToken warm_give_up;                     // raised when the answer starts (a waiting head start is dropped)
 
   // ---- stages (each touched only by its worker thread, jobs posted by the controller) ----
   rt::ThreadPool asr_pool;
@@ -179,7 +183,9 @@ struct Session::Impl {
 
   // session_answer.cpp
   std::vector<ChatMessage> conversation(const std::string* pending_user) const;
-  void start_reply(bool speculative, const std::string& user_text);
+  // `since`: when the person began to wait for it (default: now), for the ComputeArbiter.
+  void start_reply(bool speculative, const std::string& user_text,
+                   std::optional<ComputeClaim::Clock::time_point> since = std::nullopt);
   // While the LLM would idle, computes the conversation so far (and the words of the person's
   // turn that are already stable) into its cache, so the answer's prompt is mostly there.
   void warm_llm(const std::string* pending_user);

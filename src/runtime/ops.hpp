@@ -17,6 +17,7 @@ namespace duet::rt {
 // Throws duet::Cancelled when the token was raised; call between layers / units of work.
 inline void check_cancel(const CancelToken& token) {
   if (token.cancelled()) throw Cancelled{};
+  token.yield();  // a yield point: more urgent work of another session may run first
 }
 
 // ---- normalization: x, y f32 [n_rows, n]; y may be x ----

@@ -24,8 +24,10 @@ std::string transcribe_audio(const dialog::Engine& engine, std::span<const float
   std::vector<float> feats;
   mel.features(feats);
   const whisper::TranscribeOptions options;
+  // The machine, shared with the sessions: lent to their looks and first phrases.
+  const auto lease = engine.arbiter().acquire(Urgency::Soon, cancel);
   const std::vector<whisper::Segment> segments =
-      whisper::transcribe(state, feats, mel.n_frames(), options, cancel);
+      whisper::transcribe(state, feats, mel.n_frames(), options, lease.token());
   std::string text;
   for (const auto& s : segments) {
     size_t b = s.text.find_first_not_of(' ');

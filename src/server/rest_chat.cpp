@@ -4,6 +4,7 @@
 // goes away.
 // Must never generate on the I/O thread, and never send a chunk after [DONE].
 #include <chrono>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -55,9 +56,13 @@ json chunk(const ChatJob& job, json delta, json finish) {
 
 void chat_job(const std::shared_ptr<ServerContext>& ctx, const ChatJob& job, const SinkPtr& sink) {
   std::unique_ptr<dialog::ChatLlm> llm = ctx->engine->new_chat_llm();
+  // The machine, shared with the Realtime sessions: lent to their looks and first phrases.
+  std::optional<ComputeArbiter::Lease> lease;
+  if (llm->computes_here()) lease.emplace(ctx->engine->arbiter().acquire(Urgency::Soon, sink->client_gone()));
+  const CancelToken& cancel = lease ? lease->token() : sink->client_gone();
   if (!job.stream) {
     const dialog::ReplyResult r =
-        llm->reply(job.messages, job.options, [](std::string_view) {}, sink->client_gone());
+        llm->reply(job.messages, job.options, [](std::string_view) {}, cancel);
     json body = {{"id", job.id},
                  {"object", "chat.completion"},
                  {"created", job.created},
@@ -81,7 +86,7 @@ void chat_job(const std::shared_ptr<ServerContext>& ctx, const ChatJob& job, con
                    [&](std::string_view piece) {
                      event(chunk(job, {{"content", std::string(piece)}}, nullptr));
                    },
-                   sink->client_gone());
+                   cancel);
   } catch (const std::exception& e) {
     // The headers are out: report the failure in the stream, as OpenAI does.
     sink->write_chunk("data: " + dump({{"error", {{"message", e.what()}, {"type", "server_error"}}}}) +

@@ -41,7 +41,12 @@ void speech_job(const std::shared_ptr<ServerContext>& ctx, const SpeechJob& job,
     options.words_per_minute =
         std::clamp(static_cast<int>(std::lround(175.0 * job.speed)), 80, 450);
   }
-  AudioBuffer audio = voice->synthesize(job.input, options, sink->client_gone()).to_mono();
+  AudioBuffer audio;
+  {
+    // The machine, shared with the Realtime sessions: lent to their looks and first phrases.
+    const auto lease = ctx->engine->arbiter().acquire(Urgency::Soon, sink->client_gone());
+    audio = voice->synthesize(job.input, options, lease.token()).to_mono();
+  }
   if (audio.sample_rate != kOutputRate && audio.frames() > 0) audio = resample(audio, kOutputRate);
   audio.sample_rate = kOutputRate;
   if (job.format == "pcm") {

@@ -57,7 +57,9 @@ void transcribe_job(const std::shared_ptr<ServerContext>& ctx, const Transcripti
     std::vector<float> feats;
     mel.features(feats);
     const whisper::TranscribeOptions options;
-    segments = whisper::transcribe(state, feats, mel.n_frames(), options, sink->client_gone());
+    // The machine, shared with the Realtime sessions: lent to their looks and first phrases.
+    const auto lease = ctx->engine->arbiter().acquire(Urgency::Soon, sink->client_gone());
+    segments = whisper::transcribe(state, feats, mel.n_frames(), options, lease.token());
   }
   FormattedTranscript out = format_transcript(segments, duration, job.format, job.language);
   sink->send(make_response(http::status::ok, std::move(out.body), out.content_type));
