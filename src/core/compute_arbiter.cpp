@@ -13,8 +13,9 @@ constexpr auto kCancelPoll = std::chrono::milliseconds(4);
 }
 
 struct ComputeArbiter::Holder final : CancelToken::Yielder {
-  Holder(ComputeArbiter& a, const Place& p, CancelToken c)
-      : arbiter(a), urgency(p.urgency), since(p.since), ticket(p.ticket), cancel(std::move(c)) {}
+  Holder(ComputeArbiter& a, const Place& p, CancelToken c, std::optional<CancelToken> g)
+      : arbiter(a), urgency(p.urgency), since(p.since), ticket(p.ticket), cancel(std::move(c)),
+        give_up(std::move(g)) {}
   void yield() override { arbiter.yield(*this); }
   Place place() const { return {urgency.load(std::memory_order_relaxed), since, ticket}; }
 
@@ -24,6 +25,7 @@ struct ComputeArbiter::Holder final : CancelToken::Yielder {
   const ComputeClaim::Clock::time_point since;
   const uint64_t ticket;
   const CancelToken cancel;  // the caller's token, polled while it waits to get the slot back
+  const std::optional<CancelToken> give_up;
   std::atomic<bool> held{true};
 };
 
@@ -88,8 +90,8 @@ void ComputeArbiter::wait_for_slot(std::unique_lock<std::mutex>& lock, const Pla
 ComputeArbiter::Lease ComputeArbiter::acquire(const ComputeClaim& claim, const CancelToken& cancel) {
   std::unique_lock lock(mu_);
   const Place place{static_cast<int>(claim.urgency), claim.since, next_ticket_++};
-  wait_for_slot(lock, place, cancel, claim.give_up);
-  auto h = std::make_shared<Holder>(*this, place, cancel);
+  wait_for_slot(lock, place, cancel, claim.give_up ? &*claim.give_up : nullptr);
+  auto h = std::make_shared<Holder>(*this, place, cancel, claim.give_up);
   return Lease(h, cancel.yielding_to(h));
 }
 
@@ -100,7 +102,7 @@ std::optional<ComputeArbiter::Lease> ComputeArbiter::try_acquire(Urgency urgency
   --free_;
   ++holders_;
   const Place place{static_cast<int>(urgency), ComputeClaim::Clock::now(), next_ticket_++};
-  auto h = std::make_shared<Holder>(*this, place, cancel);
+  auto h = std::make_shared<Holder>(*this, place, cancel, std::nullopt);
   return Lease(h, cancel.yielding_to(h));
 }
 
@@ -122,7 +124,8 @@ void ComputeArbiter::yield(Holder& h) {
   ++free_;
   --holders_;
   cv_.notify_all();
-  wait_for_slot(lock, place, h.cancel, nullptr);  // throws Cancelled: the slot stays lent
+  // Throws Cancelled: the slot stays lent.
+  wait_for_slot(lock, place, h.cancel, h.give_up ? &*h.give_up : nullptr);
   h.held.store(true, std::memory_order_relaxed);
 }
 

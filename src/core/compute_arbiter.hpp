@@ -35,9 +35,10 @@ struct ComputeClaim {
   using Clock = std::chrono::steady_clock;
   Urgency urgency = Urgency::Soon;
   Clock::time_point since = Clock::now();
-  // Raised while this claim waits for its first grant: the wait ends with Cancelled (work that
-  // is pointless once something else started, e.g. a head start of a reply that began).
-  const CancelToken* give_up = nullptr;
+  // Raised while this claim waits for the machine (for its first grant, or to get it back after
+  // lending it), the wait ends with Cancelled: for work that is pointless once something else
+  // started, e.g. a head start of a reply that began, which must not hold up the reply behind it.
+  std::optional<CancelToken> give_up;
 };
 
 class ComputeArbiter {
@@ -70,8 +71,8 @@ class ComputeArbiter {
   };
 
   // Waits until a slot is free and nobody more urgent (or equally urgent and waiting since
-  // earlier) waits. Throws Cancelled when `cancel` is raised while waiting (it is polled every
-  // few ms), or the claim's give_up before this first grant.
+  // earlier) waits. Throws Cancelled when `cancel` or the claim's give_up is raised while
+  // waiting (they are polled every few ms).
   Lease acquire(const ComputeClaim& claim, const CancelToken& cancel);
   Lease acquire(Urgency urgency, const CancelToken& cancel) {
     return acquire(ComputeClaim{.urgency = urgency}, cancel);

@@ -77,10 +77,11 @@ void Session::Impl::warm_llm(const std::string* pending_user) {
   reply_worker.post([this, messages = std::move(messages), token = warm_cancel, give_up = warm_give_up] {
     try {
       // Not worth waiting for once the answer itself started (start_reply raises give_up): its
-      // prefill computes the same tokens.
+      // prefill computes the same tokens, and it waits behind this job. A head start that lent
+      // the machine to other sessions gives up too (the cache keeps what it computed).
       std::optional<ComputeArbiter::Lease> lease;
       if (llm->computes_here()) {
-        lease.emplace(engine->arbiter().acquire({.urgency = Urgency::Soon, .give_up = &give_up}, token));
+        lease.emplace(engine->arbiter().acquire({.urgency = Urgency::Soon, .give_up = give_up}, token));
       }
       llm->prefill(messages, lease ? lease->token() : token);
     } catch (const Cancelled&) {
@@ -93,7 +94,8 @@ void Session::Impl::warm_llm(const std::string* pending_user) {
 void Session::Impl::start_reply(bool speculative, const std::string& user_text,
                                 std::optional<ComputeClaim::Clock::time_point> since) {
   // A head start still running is left to finish: its tokens are the start of this prompt (a
-  // cancel would throw them away). One still waiting for the machine is dropped.
+  // cancel would throw them away). One waiting for the machine (first, or to get it back after
+  // lending it to another session) stops there.
   warm_give_up.cancel();
   if (reply) {
     if (reply->speculative) {

@@ -201,7 +201,7 @@ TEST(ComputeArbiter, ARaisedTokenEndsTheWaitAndTheNextInLineProceeds) {
   });
   std::thread b([&] {
     try {
-      auto l = arbiter.acquire({.urgency = Urgency::Soon, .give_up = &reply_started}, none);  // a head start
+      auto l = arbiter.acquire({.urgency = Urgency::Soon, .give_up = reply_started}, none);  // a head start
     } catch (const Cancelled&) {
       ++cancelled;
     }
@@ -250,6 +250,30 @@ TEST(ComputeArbiter, ACancelWhileLendingTheSlotEndsTheComputationWithoutGivingIt
   auto again = arbiter.try_acquire(Urgency::Idle, none);
   EXPECT_TRUE(again.has_value());
   EXPECT_FALSE(arbiter.try_acquire(Urgency::Idle, none).has_value());  // one slot, not two
+}
+
+TEST(ComputeArbiter, AHeadStartThatLentTheMachineGivesUpWhenTheReplyStarts) {
+  ComputeArbiter arbiter(1);
+  const CancelToken none;
+  CancelToken reply_started;
+  std::atomic<bool> holding{false}, gave_up{false};
+  std::thread head_start([&] {
+    auto lease = arbiter.acquire({.urgency = Urgency::Soon, .give_up = reply_started}, none);
+    holding = true;
+    try {
+      while (true) {
+        rt::check_cancel(lease.token());
+        std::this_thread::sleep_for(1ms);
+      }
+    } catch (const Cancelled&) {
+      gave_up = true;
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return holding.load(); }));
+  auto other_session = arbiter.acquire(Urgency::Now, none);  // the head start lends the machine
+  reply_started.cancel();  // ...and, waiting to get it back, is told its reply began
+  head_start.join();
+  EXPECT_TRUE(gave_up.load());
 }
 
 TEST(ComputeArbiter, ATokenThatOutlivesItsLeaseYieldsNothing) {
