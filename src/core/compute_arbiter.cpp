@@ -1,10 +1,9 @@
-// ComputeArbiter: slots, a line of waiters ordered by (urgency, ticket), and leases whose tokens
-// lend the slot at yield points. The fast path of a yield point is one relaxed atomic load.
+// ComputeArbiter: slots, a line of waiters ordered by (urgency, since, ticket), and leases whose
+// tokens lend the slot at yield points. The fast path of a yield point is two relaxed atomic loads.
 #include "core/compute_arbiter.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 
 namespace duet {
 
@@ -111,14 +110,21 @@ bool ComputeArbiter::idle() const {
   return holders_ == 0 && waiting_.empty();
 }
 
+size_t ComputeArbiter::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_.size();
+}
+
 void ComputeArbiter::yield(Holder& h) {
-  // Fast path: nobody waits who is more urgent than this holder.
+  // Fast path: a token that outlived its lease (checked first: it never touches the arbiter
+  // then), or nobody waits who is more urgent than this holder.
+  if (!h.held.load(std::memory_order_relaxed)) return;
   const int mine = h.urgency.load(std::memory_order_relaxed);
   if (most_urgent_waiting_.load(std::memory_order_relaxed) >= mine) return;
-  if (!h.held.load(std::memory_order_relaxed)) return;  // a token that outlived its lease
   std::unique_lock lock(mu_);
   const Place place = h.place();
-  if (!h.held.load(std::memory_order_relaxed) || first_in_line(place)) return;
+  // A free slot is the waiter's to take; only a full machine is lent.
+  if (!h.held.load(std::memory_order_relaxed) || free_ > 0 || first_in_line(place)) return;
   // Lend the slot, then wait for it in line at its own place.
   h.held.store(false, std::memory_order_relaxed);
   ++free_;

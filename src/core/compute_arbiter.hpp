@@ -81,6 +81,8 @@ class ComputeArbiter {
   std::optional<Lease> try_acquire(Urgency urgency, const CancelToken& cancel);
   // Nobody holds or waits for a slot (a hint: it may change at once).
   bool idle() const;
+  // How many computations wait for a slot now (a hint, for diagnostics and tests).
+  size_t waiting() const;
   int slots() const { return slots_; }
 
  private:

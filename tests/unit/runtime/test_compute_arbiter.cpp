@@ -52,7 +52,8 @@ TEST(ComputeArbiter, ASecondComputationWaitsForTheSlot) {
     auto lease = arbiter.acquire(Urgency::Now, none);
     second_got = true;
   });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 1; }));
+  std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(second_got.load());
   first.reset();
   EXPECT_TRUE(eventually([&] { return second_got.load(); }));
@@ -67,11 +68,12 @@ TEST(ComputeArbiter, TheMostUrgentWaiterGoesFirstAndEqualsInArrivalOrder) {
   Log log;
   std::vector<std::thread> threads;
   const auto wait_as = [&](Urgency u, std::string name) {
+    const size_t before = arbiter.waiting();
     threads.emplace_back([&arbiter, &log, &none, u, name] {
       auto lease = arbiter.acquire(u, none);
       log.add(name);
     });
-    std::this_thread::sleep_for(20ms);  // arrival order (a later arrival only reorders equals)
+    ASSERT_TRUE(eventually([&] { return arbiter.waiting() == before + 1; }));  // in line
   };
   wait_as(Urgency::Idle, "idle");
   wait_as(Urgency::Soon, "soon-1");
@@ -94,12 +96,12 @@ TEST(ComputeArbiter, AmongEquallyUrgentWorkThePersonWhoWaitedLongestGoesFirst) {
     auto l = arbiter.acquire({.urgency = Urgency::Now, .since = turn_end}, none);
     log.add("look for the later turn");
   });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 1; }));
   std::thread reply([&] {
     auto l = arbiter.acquire({.urgency = Urgency::Now, .since = turn_end - 300ms}, none);
     log.add("reply to the earlier turn");
   });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 2; }));
   holder.reset();
   look.join();
   reply.join();
@@ -140,7 +142,7 @@ TEST(ComputeArbiter, AHolderDoesNotYieldToEquallyOrLessUrgentWork) {
   std::atomic<int> granted{0};
   std::thread equal([&] { auto l = arbiter.acquire(Urgency::Soon, none); ++granted; });
   std::thread lower([&] { auto l = arbiter.acquire(Urgency::Idle, none); ++granted; });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 2; }));
   for (int i = 0; i < 20; ++i) rt::check_cancel(lease.token());  // yield points: nothing to lend
   EXPECT_EQ(granted.load(), 0);
   auto moved = std::move(lease);  // a moved lease still holds its slot
@@ -158,7 +160,7 @@ TEST(ComputeArbiter, LoweringAHoldersUrgencyMakesItYield) {
   auto lease = arbiter.acquire(Urgency::Now, none);
   std::atomic<bool> soon_got{false};
   std::thread soon([&] { auto l = arbiter.acquire(Urgency::Soon, none); soon_got = true; });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 1; }));
   rt::check_cancel(lease.token());
   EXPECT_FALSE(soon_got.load());  // a reply's first phrase keeps the machine...
   lease.set_urgency(Urgency::Idle);
@@ -206,9 +208,9 @@ TEST(ComputeArbiter, ARaisedTokenEndsTheWaitAndTheNextInLineProceeds) {
       ++cancelled;
     }
   });
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 2; }));
   std::thread c([&] { auto l = arbiter.acquire(Urgency::Idle, none); last_got = true; });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 3; }));
   barge_in.cancel();
   reply_started.cancel();
   a.join();
@@ -283,7 +285,7 @@ TEST(ComputeArbiter, ATokenThatOutlivesItsLeaseYieldsNothing) {
   { kept = arbiter.acquire(Urgency::Idle, none).token(); }
   auto now = arbiter.acquire(Urgency::Now, none);
   std::thread waiter([&] { auto l = arbiter.acquire(Urgency::Now, none); });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 1; }));
   rt::check_cancel(kept);  // returns at once: it holds nothing to lend
   { auto gone = std::move(now); }
   waiter.join();
