@@ -43,6 +43,19 @@ struct Log {
   }
 };
 
+// A model computation under `lease`: polls its token between units of work, as every model does,
+// until a poll throws Cancelled; then sets `ended`.
+void compute_until_cancelled(const ComputeArbiter::Lease& lease, std::atomic<bool>& ended) {
+  try {
+    while (true) {
+      rt::check_cancel(lease.token());
+      std::this_thread::sleep_for(1ms);
+    }
+  } catch (const Cancelled&) {
+    ended = true;
+  }
+}
+
 TEST(ComputeArbiter, ASecondComputationWaitsForTheSlot) {
   ComputeArbiter arbiter(1);
   const CancelToken none;
@@ -232,14 +245,7 @@ TEST(ComputeArbiter, ACancelWhileLendingTheSlotEndsTheComputationWithoutGivingIt
   std::thread background([&] {
     auto lease = arbiter.acquire(Urgency::Idle, partial);
     holding = true;
-    try {
-      while (true) {
-        rt::check_cancel(lease.token());
-        std::this_thread::sleep_for(1ms);
-      }
-    } catch (const Cancelled&) {
-      cancelled = true;
-    }
+    compute_until_cancelled(lease, cancelled);
   });  // the lease ends here, having lent its slot
   ASSERT_TRUE(eventually([&] { return holding.load(); }));
   urgent.emplace(arbiter.acquire(Urgency::Now, none));
@@ -262,14 +268,7 @@ TEST(ComputeArbiter, AHeadStartThatLentTheMachineGivesUpWhenTheReplyStarts) {
   std::thread head_start([&] {
     auto lease = arbiter.acquire({.urgency = Urgency::Soon, .give_up = reply_started}, none);
     holding = true;
-    try {
-      while (true) {
-        rt::check_cancel(lease.token());
-        std::this_thread::sleep_for(1ms);
-      }
-    } catch (const Cancelled&) {
-      gave_up = true;
-    }
+    compute_until_cancelled(lease, gave_up);
   });
   ASSERT_TRUE(eventually([&] { return holding.load(); }));
   auto other_session = arbiter.acquire(Urgency::Now, none);  // the head start lends the machine
