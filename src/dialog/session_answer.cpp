@@ -151,6 +151,10 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text,
     std::vector<float> whole_audio;
     std::vector<WordMark> whole_words;
     try {
+      // A voice of the response's own is loaded before the machine is taken, so that reading
+      // its model file never holds up another session's work.
+      const std::shared_ptr<Voice> speaking_voice =
+          audio && own_voice ? std::shared_ptr<Voice>(engine->new_voice(*own_voice)) : voice;
       // The machine, first among the sessions' work until the first sound (or text) is out,
       // then lent at every token and every vocoder layer to anyone's more urgent work. A remote
       // LLM computes elsewhere: only the voice's chunks take the machine then, one at a time.
@@ -162,8 +166,6 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text,
         if (!first_out && lease) lease->set_urgency(Urgency::Soon);
         first_out = true;
       };
-      const std::shared_ptr<Voice> speaking_voice =
-          audio && own_voice ? std::shared_ptr<Voice>(engine->new_voice(*own_voice)) : voice;
       std::optional<ReplySpeaker> speaker;
       if (audio) speaker.emplace(*speaking_voice, rate);
       const auto next_chunk = [&]() -> std::optional<SpokenChunk> {

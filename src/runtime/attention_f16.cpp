@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/error.hpp"
 #include "runtime/half.hpp"
@@ -117,28 +118,13 @@ void attend_portable(const float* q, const KvLayer& kv, int64_t g, int64_t lo, i
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
-
-inline __m256 exp_poly8(__m256 x) {
-  const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
-  const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shifter);
-  const __m256 n = _mm256_sub_ps(z, shifter);
-  const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
-                                    _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
-  const __m256 k = _mm256_castsi256_ps(
-      _mm256_add_epi32(_mm256_slli_epi32(_mm256_castps_si256(z), 23), _mm256_set1_epi32(0x3f800000)));
-  const __m256 u = _mm256_mul_ps(b, b);
-  const __m256 j = _mm256_fmadd_ps(
-      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
-                      _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
-      u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
-  const __m256 r = _mm256_fmadd_ps(j, k, k);
-  // Out of range (|n| > 126, or NaN from -inf): 0 below, +inf above.
-  const __m256 in_range =
-      _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(126.0f), _CMP_LE_OQ);
-  const __m256 above = _mm256_and_ps(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_GT_OQ),
-                                     _mm256_set1_ps(INFINITY));
-  return _mm256_blendv_ps(above, r, in_range);
-}
+}  // namespace
+}  // namespace duet::rt
+// The shared AVX2 helpers (exp8) need the target region, so they come in here, at file scope.
+#define DUET_AVX2_REGION 1
+#include "runtime/avx2_common.hpp"
+namespace duet::rt {
+namespace {
 
 inline float reduce8(__m256 v) {
   __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -191,7 +177,7 @@ void softmax_ordered_avx2(float* s, int64_t lo, int64_t hi, float mx) {
       const int64_t pos = b0 + l;
       lane[l] = (pos >= lo && pos < hi) ? s[pos - lo] - mx : -INFINITY;
     }
-    const __m256 e = exp_poly8(_mm256_load_ps(lane));
+    const __m256 e = kern::avx2::exp8(_mm256_load_ps(lane));
     _mm256_store_ps(lane, e);
     for (int l = 0; l < 8; ++l) {
       const int64_t pos = b0 + l;

@@ -23,6 +23,37 @@ static inline int hsum_i32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+// e^x for the whole runtime (softmax, SiLU, GELU, erf, attention): x = n ln2 + b by Cody-Waite
+// reduction, e^b by a degree-5 minimax polynomial, 2^n through the exponent bits; about 1 ulp.
+// These are llama.cpp's CPU roundings too, so the LLM's activations agree with it bit for bit.
+// Where |n| > 126, 2^n is applied as a product of two powers of two (subnormal results and those
+// up to FLT_MAX come out right); beyond |n| > 192 the result is 0 or +inf. NaN stays NaN.
+static inline __m256 exp8(__m256 x) {
+  const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
+  const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shifter);
+  const __m256 n = _mm256_sub_ps(z, shifter);
+  const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+  const __m256i n_bits = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+  const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(n_bits, _mm256_set1_epi32(0x3f800000)));
+  const __m256 u = _mm256_mul_ps(b, b);
+  const __m256 j = _mm256_fmadd_ps(
+      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                      _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+      u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+  const __m256 abs_n = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), n);
+  const __m256 outside = _mm256_cmp_ps(abs_n, _mm256_set1_ps(126.0f), _CMP_GT_OQ);
+  const __m256 in_range = _mm256_fmadd_ps(j, k, k);
+  if (_mm256_movemask_ps(outside) == 0) return in_range;
+  const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                                     _mm256_set1_epi32(static_cast<int>(0x82000000u)));
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(n_bits, g));
+  const __m256 scaled = _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1);
+  const __m256 far = _mm256_cmp_ps(abs_n, _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+  return _mm256_blendv_ps(_mm256_blendv_ps(in_range, scaled, outside), _mm256_mul_ps(s1, s1), far);
+}
+
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 static inline int load_u32(const void* p) {

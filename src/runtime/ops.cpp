@@ -10,9 +10,12 @@
 namespace duet::rt {
 
 void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) {
-  const VecKernels& k = vec_kernels();
   for (int64_t r = 0; r < n_rows; ++r, x += n, y += n) {
-    const float mean_sq = k.dot_f32(x, x, n) / static_cast<float>(n);
+    // Float squares summed in order in double, as llama.cpp does: its activations then round to
+    // the same int8 values as ours (a few hundred adds per row; the matmuls dwarf them).
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+    const auto mean_sq = static_cast<float>(sum / static_cast<double>(n));
     const float s = 1.0f / std::sqrt(mean_sq + eps);
     if (w) {
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] * s * w[i];

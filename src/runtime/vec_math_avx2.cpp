@@ -1,5 +1,5 @@
-// AVX2/FMA float32 vector kernels: dots, axpy, a polynomial exp (about 1 ulp on the reduced
-// range) and the activations built on it. Must never be called on a CPU without AVX2/FMA/F16C;
+// AVX2/FMA float32 vector kernels: dots, axpy, and the activations built on the shared
+// polynomial exp (avx2_common.hpp's exp8). Must never be called on a CPU without AVX2/FMA/F16C;
 // results match vec_math.cpp's std:: versions to a few ulp.
 #include <immintrin.h>
 
@@ -18,29 +18,6 @@
 
 namespace duet::rt::kern::avx2 {
 namespace {
-
-// e^x: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-7 Taylor polynomial, 2^n through the
-// exponent bits. Inputs below -87.3 give 0, above 88.3 are clamped (e^88.3 ~ 2.2e38).
-static inline __m256 exp8(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.3f);
-  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.3f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  const __m256 result = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-  return _mm256_andnot_ps(underflow, result);
-}
 
 // x * sigmoid(k * x')-style helpers: v / (1 + e^-t).
 static inline __m256 div_1p_exp_neg(__m256 v, __m256 t) {

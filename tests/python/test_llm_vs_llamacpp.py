@@ -2,20 +2,29 @@
 files, for the real SmolLM2 (llama) and Gemma 3 models and tiny random-weight llama, qwen2, qwen3
 and gemma3 models made by tools/make_tiny_llm.py in several weight types.
 
-llama.cpp greedily continues each prompt for 32 tokens. Both engines then read the prompt plus
-that continuation in one batch, and llama.cpp reads it twice, with its plain and its
-flash-attention paths; the difference between those two (the spread) is how far two correct
-implementations of the same model drift apart through F16/int8 rounding. Over each prompt's 32
-steps Duet must
+Greedy runs, token for token (the issue's rule). llama.cpp reads the prompt one token at a time
+and then greedily continues it for 32 tokens; Duet prefills the prompt in its usual batches and
+continues it the same way. The two runs must be identical, and where they part, llama.cpp must
+rate the two tokens within 1e-2 of each other (a tie, not a bug). This holds because Duet
+computes these models with llama.cpp's own CPU roundings: int8 activations, F16 attention
+operands, its exp polynomial in SiLU and softmax, its RoPE angles and fused products, RMSNorm
+sums in double, its GELU table. (llama.cpp's batched prompt path is left out on purpose: it uses
+other F16 matmul kernels, and its logits differ from its own one-token path by as much as from
+any other engine. Duet's batched prefill gives the same bits as its one-token path.) Where
+llama.cpp runs repacked kernels of its own (Q4_0 and Q4_K weights on AVX2: the tiny llama and
+Gemma 3's Q4_K layers), the runs are compared and reported but not yet required to match, and on
+CPUs with AVX-512 (where llama.cpp's build takes 16-lane kernels) only reported.
+
+Logits, within llama.cpp's own spread (every model). llama.cpp greedily continues each prompt
+for 32 tokens. Both engines then read the prompt plus that continuation in one batch, and
+llama.cpp reads it twice, with its plain and its flash-attention paths; the difference between
+those two (the spread) is how far two correct implementations of the same model drift apart
+through F16/int8 rounding. Over each prompt's 32 steps Duet must
   - stay within twice that spread of llama.cpp's plain-path logits (plus 0.1), and
   - at every step pick a token that llama.cpp rates no further below its best than the spread
     (a near-tie).
-The first position, where no attention mixing happens, must agree to 0.05 (for the quantized
-real models it agrees bit for bit: Duet rounds activations, F16 attention operands, RoPE angles
-and the GELU table as llama.cpp does). A wrong op, layout or hyperparameter moves logits by many
-units. The number of prompts whose free-running greedy output is identical is printed. (The
-issue's stricter goal, identical greedy output with 1e-2 ties, needs bit-exact attention and is
-not met yet.)"""
+The first position, where no attention mixing happens, must agree to 0.05. A wrong op, layout or
+hyperparameter moves logits by many units."""
 import os
 import subprocess
 import sys
@@ -31,6 +40,9 @@ N_TOKENS = 32
 SPREAD_FACTOR = 2.0
 SPREAD_SLACK = 0.1
 FIRST_POSITION_TOL = 0.05
+TIE = 1e-2
+# llama.cpp is built for the host CPU; with AVX-512 its softmax and dots take 16-lane orders.
+AVX512 = "avx512f" in open("/proc/cpuinfo").read()
 
 PROMPTS = [
     "The capital of France is",
@@ -57,14 +69,16 @@ PROMPTS = [
     "The meaning of life is",
 ]
 
-REAL_MODELS = [("smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-               ("gemma3-270m", "gemma-3-270m-q4_k_m.gguf")]
+REAL_MODELS = [  # folder, file, greedy runs required to match token for token
+    ("smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf", True),
+    ("gemma3-270m", "gemma-3-270m-q4_k_m.gguf", False),  # Q4_K layers: llama.cpp repacks them
+]
 
-TINY_MODELS = [  # arch, matrix type, embedding type
-    ("llama", "Q4_0", "F16"),
-    ("qwen2", "Q5_1", "BF16"),
-    ("qwen3", "F16", "F32"),
-    ("gemma3", "Q8_0", "Q4_1"),
+TINY_MODELS = [  # arch, matrix type, embedding type, greedy runs required to match
+    ("llama", "Q4_0", "F16", False),  # Q4_0: llama.cpp repacks it
+    ("qwen2", "Q5_1", "BF16", True),
+    ("qwen3", "F16", "F32", True),
+    ("gemma3", "Q8_0", "Q4_1", True),
 ]
 
 
@@ -111,6 +125,67 @@ def duet_logits(path, ids):
     return data.reshape(len(ids), -1)
 
 
+def llamacpp_greedy_one_by_one(path, prompts, add_bos):
+    """Prompt ids, llama.cpp's greedy continuation and its logits at each step, the prompt read
+    one token at a time (its plain attention path)."""
+    model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, flash_attn=False,
+                            verbose=False)
+    n_vocab = model.n_vocab()
+    results = []
+    for text in prompts:
+        ids = model.tokenize(text.encode(), add_bos=add_bos, special=False)
+        model.reset()
+        for token in ids:
+            model.eval([token])
+        tokens, rows = [], []
+        for _ in range(N_TOKENS):
+            row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(n_vocab,))
+            rows.append(row.copy())
+            tokens.append(int(np.argmax(row)))
+            model.eval([tokens[-1]])
+        results.append((ids, tokens, np.array(rows)))
+    del model
+    return results
+
+
+def duet_greedy(path, ids):
+    """Duet's logits at each of N_TOKENS free-running greedy steps after the prompt."""
+    out = BUILD / "tests" / f"greedy-{os.getpid()}.bin"
+    proc = subprocess.run([str(BUILD / "tests" / "llm_logits"), str(path), str(out), "--greedy",
+                           str(N_TOKENS), *map(str, ids)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    data = np.fromfile(out, dtype=np.float32)
+    out.unlink()
+    return data.reshape(N_TOKENS, -1)
+
+
+def greedy_partings(path, prompts, add_bos):
+    """For each prompt whose greedy runs part: (prompt, step, llama.cpp's token, Duet's token,
+    llama.cpp's logit gap between them). Also the number of identical runs."""
+    partings = []
+    for text, (ids, tokens, ref) in zip(prompts, llamacpp_greedy_one_by_one(path, prompts, add_bos)):
+        ours = duet_greedy(path, ids)
+        for step in range(N_TOKENS):
+            chosen = int(np.argmax(ours[step]))
+            if chosen != tokens[step]:
+                gap = float(ref[step][tokens[step]] - ref[step][chosen])
+                partings.append((text, step, tokens[step], chosen, gap))
+                break
+    return len(prompts) - len(partings), partings
+
+
+def check_greedy_runs(path, prompts, add_bos, required, label):
+    identical, partings = greedy_partings(path, prompts, add_bos)
+    print(f"{label}: greedy runs identical to llama.cpp's: {identical} of {len(prompts)}")
+    for text, step, theirs, ours, gap in partings:
+        print(f"  {text!r} parts at step {step}: llama.cpp {theirs}, Duet {ours}, gap {gap:.4f}")
+    if required and not AVX512:
+        not_ties = [p for p in partings if p[4] > TIE]
+        assert not not_ties, (
+            f"{label}: greedy runs part where llama.cpp sees no tie (gap over {TIE}): "
+            + "; ".join(f"{t!r} step {s} gap {g:.4f}" for t, s, _, _, g in not_ties))
+
+
 def compare(path, prompts, add_bos):
     runs = llamacpp_greedy(path, prompts, add_bos)
     sequences = [ids + tokens[:-1] for ids, tokens in runs]
@@ -145,15 +220,17 @@ def check_first_position(path, text, add_bos):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model,filename", REAL_MODELS)
-def test_real_model_greedy_matches_llamacpp(models_dir, model, filename):
+@pytest.mark.parametrize("model,filename,required", REAL_MODELS)
+def test_real_model_greedy_matches_llamacpp(models_dir, model, filename, required):
     path = models_dir / model / filename
     if not path.exists():
         pytest.skip(f"{path} not pulled")
     add_bos = model.startswith("gemma")
     check_first_position(path, PROMPTS[0], add_bos)
+    check_greedy_runs(path, PROMPTS, add_bos, required, model)
     exact = compare(path, PROMPTS, add_bos)
-    print(f"{model}: {len(PROMPTS)} prompts x {N_TOKENS} tokens; identical greedy runs: {exact}")
+    print(f"{model}: {len(PROMPTS)} prompts x {N_TOKENS} tokens within the spread; "
+          f"identical to llama.cpp's batched-prompt runs: {exact}")
 
 
 @pytest.fixture(scope="module")
@@ -162,16 +239,16 @@ def tiny_dir(tmp_path_factory, models_dir):
     if not source.exists():
         pytest.skip("the tokenizer donor model is not pulled")
     out = tmp_path_factory.mktemp("tiny")
-    for arch, mtype, etype in TINY_MODELS:
+    for arch, mtype, etype, _ in TINY_MODELS:
         subprocess.run([sys.executable, str(ROOT / "tools" / "make_tiny_llm.py"), arch,
                         str(out / f"{arch}.gguf"), "--tokenizer-from", str(source),
                         "--matrix-type", mtype, "--embd-type", etype], check=True)
     return out
 
 
-@pytest.mark.parametrize("arch,mtype,etype", TINY_MODELS)
-def test_tiny_random_model_greedy_matches_llamacpp(tiny_dir, arch, mtype, etype):
+@pytest.mark.parametrize("arch,mtype,etype,required", TINY_MODELS)
+def test_tiny_random_model_greedy_matches_llamacpp(tiny_dir, arch, mtype, etype, required):
     path = tiny_dir / f"{arch}.gguf"
     check_first_position(path, PROMPTS[0], add_bos=False)
-    exact = compare(path, PROMPTS[:10], add_bos=False)
-    print(f"tiny {arch} ({mtype}/{etype}): identical greedy runs: {exact} of 10")
+    check_greedy_runs(path, PROMPTS[:10], False, required, f"tiny {arch} ({mtype}/{etype})")
+    compare(path, PROMPTS[:10], add_bos=False)
