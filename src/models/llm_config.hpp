@@ -35,6 +35,7 @@ struct LlmConfig {
   float rope_scale = 1.0f;
   // Attention details.
   float attn_scale = 0.0f;      // 0: 1/sqrt(head_dim)
+  bool scale_q = false;         // Gemma 3: attn_scale multiplies Q itself, before its F16 rounding
   int64_t sliding_window = 0;   // 0: none
   int swa_period = 0;           // > 0: layer il is global when (il + 1) % swa_period == 0
   bool qkv_bias = false;        // Qwen2

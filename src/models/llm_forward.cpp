@@ -57,6 +57,10 @@ void LlmSession::forward_chunk(const int32_t* ids, int64_t T, int64_t pos0, bool
     ap.n_head_kv = c.n_head_kv;
     ap.head_dim = hd;
     ap.scale = c.attn_scale;
+    if (c.scale_q) {
+      rt::scale(q, c.attn_scale, q, T * q_dim);
+      ap.scale = 1.0f;
+    }
     ap.causal = true;
     ap.sliding_window = c.layer_uses_window(il) ? c.sliding_window : 0;
     rt::attention(q, T, layer, pos0, pos0 + T, ap, attn, attn_scratch_, pool_);

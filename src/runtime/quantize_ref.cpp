@@ -176,7 +176,8 @@ void float_to_q5_1(const float* src, void* dst, int64_t n) {
   }
 }
 
-// Activation quantizers: d = amax / 127, q = round_even(x * (127 / amax)).
+// Activation quantizers: q = round_even(x * (127 / amax)); d = amax / 127 (Q8_0, Q8_1) or
+// 1 / (127 / amax) (Q8_K), as llama.cpp stores each.
 void float_to_q8_0(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ8_0*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
@@ -209,7 +210,8 @@ void float_to_q8_k(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQKK; ++i, src += kQKK) {
     const float amax = absmax(src, kQKK);
     const float id = amax != 0 ? 127.0f / amax : 0.0f;
-    b[i].d = amax / 127.0f;
+    // The scale is the reciprocal of id (not amax / 127), as llama.cpp's Q8_K stores it.
+    b[i].d = amax != 0 ? 1.0f / id : 0.0f;
     for (int j = 0; j < kQKK; ++j) b[i].qs[j] = static_cast<int8_t>(round_even(src[j] * id));
     for (int g = 0; g < kQKK / 16; ++g) {
       int sum = 0;

@@ -50,8 +50,14 @@ struct TileK45 {
   static void run(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, float* y,
                   size_t ys) {
     __m256 acc[R][C];
+    // Q4_K's min terms go to a 4-lane accumulator of their own, added at the end: llama.cpp's
+    // order, so the two engines round the same way.
+    __m128 acc_min[R][C];
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+      for (int c = 0; c < C; ++c) {
+        acc[r][c] = _mm256_setzero_ps();
+        acc_min[r][c] = _mm_setzero_ps();
+      }
     const W* wr[R];
     const BlockQ8_K* ar[C];
     for (int r = 0; r < R; ++r) wr[r] = reinterpret_cast<const W*>(w + static_cast<size_t>(r) * ws);
@@ -95,14 +101,31 @@ struct TileK45 {
         const float dw = h2f(wb.d);
         const float dmin = h2f(wb.dmin);
         for (int c = 0; c < C; ++c) {
-          const __m256i pm = _mm256_madd_epi16(loadu256(ar[c][ib].bsums), mins);
           acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(dw * ad[c]), acc[r][c]);
-          acc[r][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(pm), _mm256_set1_ps(dmin * ad[c]), acc[r][c]);
+          if constexpr (kFive) {
+            const __m256i pm = _mm256_madd_epi16(loadu256(ar[c][ib].bsums), mins);
+            acc[r][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(pm), _mm256_set1_ps(dmin * ad[c]), acc[r][c]);
+          } else {
+            // Sums of the 32-element groups against their mins, two groups per lane.
+            const __m256i bsums = loadu256(ar[c][ib].bsums);
+            const __m128i group_sums =
+                _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+            const __m128i pm = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(scm, 8)), group_sums);
+            acc_min[r][c] = _mm_fmadd_ps(_mm_set1_ps(-ad[c] * dmin), _mm_cvtepi32_ps(pm), acc_min[r][c]);
+          }
         }
       }
     }
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < C; ++c) y[static_cast<size_t>(c) * ys + r] = hsum(acc[r][c]);
+      for (int c = 0; c < C; ++c) {
+        float total = hsum(acc[r][c]);
+        if constexpr (!kFive) {
+          __m128 m = _mm_add_ps(acc_min[r][c], _mm_movehl_ps(acc_min[r][c], acc_min[r][c]));
+          m = _mm_add_ss(m, _mm_movehdup_ps(m));
+          total += _mm_cvtss_f32(m);
+        }
+        y[static_cast<size_t>(c) * ys + r] = total;
+      }
   }
 };
 
@@ -205,8 +228,9 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     const float amax = _mm_cvtss_f32(s);
-    const __m256 id = _mm256_set1_ps(amax != 0 ? 127.0f / amax : 0.0f);
-    b[i].d = amax / 127.0f;
+    const float inv = amax != 0 ? 127.0f / amax : 0.0f;
+    const __m256 id = _mm256_set1_ps(inv);
+    b[i].d = amax != 0 ? 1.0f / inv : 0.0f;  // as the scalar quantizer (and llama.cpp) store it
     for (int j = 0; j < kQKK; j += 32) {
       const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(src + j), id));
       const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(src + j + 8), id));
