@@ -4,7 +4,8 @@ For each default model and thread count: prefill tokens/s for a 512-token prompt
 for 128 tokens, and peak resident memory, each engine in its own process, alternating engines
 over several rounds and keeping each one's best (this machine is shared and noisy). Prints a
 Markdown table with the ratios and the decode memory bandwidth (weight bytes read per token x
-tokens/s). A benchmark, never a test: it asserts nothing.
+tokens/s) beside the machine's streaming read bandwidth with as many threads, measured in the same
+run (build/bench/bench_read_bandwidth). A benchmark, never a test: it asserts nothing.
 
     .venv/bin/python bench/llm/bench_llm.py [--rounds 3] [--models smollm2-135m-instruct ...]
 """
@@ -70,7 +71,10 @@ def main():
         wbytes = weight_bytes_per_token(path)
         for threads in args.threads:
             best = {"duet": {}, "llama.cpp": {}}
+            read_gb_s = 0.0
             for _ in range(args.rounds):
+                bw = run([str(BUILD / "bench" / "bench_read_bandwidth"), str(threads)])
+                read_gb_s = max(read_gb_s, bw["read_gb_s"])
                 for engine, cmd in (
                     ("duet", [str(BUILD / "bench" / "bench_llm"), str(path), str(threads), str(args.prefill), str(args.decode)]),
                     ("llama.cpp", [sys.executable, "-c", LLAMA_CPP, str(path), str(threads), str(args.prefill), str(args.decode)]),
@@ -80,15 +84,17 @@ def main():
                     b["prefill_tok_s"] = max(b.get("prefill_tok_s", 0), r["prefill_tok_s"])
                     b["decode_tok_s"] = max(b.get("decode_tok_s", 0), r["decode_tok_s"])
                     b["peak_rss_mb"] = min(b.get("peak_rss_mb", 1e9), r["peak_rss_mb"])
+            best["machine"] = {"read_gb_s": read_gb_s}
             rows.append((name, threads, best, wbytes))
-    print("| model | threads | prefill tok/s Duet / llama.cpp (ratio) | decode tok/s Duet / llama.cpp (ratio) | peak RSS MB Duet / llama.cpp (ratio) | Duet decode bandwidth |")
+    print("| model | threads | prefill tok/s Duet / llama.cpp (ratio) | decode tok/s Duet / llama.cpp (ratio) | peak RSS MB Duet / llama.cpp (ratio) | Duet decode bandwidth / machine read bandwidth |")
     print("|---|---|---|---|---|---|")
     for name, threads, best, wbytes in rows:
+        used, machine = wbytes * best["duet"]["decode_tok_s"] / 1e9, best["machine"]["read_gb_s"]
         d, l = best["duet"], best["llama.cpp"]
         print(f"| {name} | {threads} | {d['prefill_tok_s']:.0f} / {l['prefill_tok_s']:.0f} ({d['prefill_tok_s'] / l['prefill_tok_s']:.2f}x) "
               f"| {d['decode_tok_s']:.1f} / {l['decode_tok_s']:.1f} ({d['decode_tok_s'] / l['decode_tok_s']:.2f}x) "
               f"| {d['peak_rss_mb']:.0f} / {l['peak_rss_mb']:.0f} ({d['peak_rss_mb'] / l['peak_rss_mb']:.2f}x) "
-              f"| {wbytes * d['decode_tok_s'] / 1e9:.1f} GB/s |")
+              f"| {used:.1f} / {machine:.1f} GB/s ({used / machine:.0%}) |")
     print(json.dumps([{"model": n, "threads": t, **{e: best[e] for e in best}} for n, t, best, _ in rows]))
 
 

@@ -81,8 +81,9 @@ TINY_MODELS = [  # arch, matrix type, embedding type
 ]
 
 
-def llamacpp_greedy(path, prompts, add_bos):
-    """Prompt ids and llama.cpp's greedy continuation (plain attention path) for each prompt."""
+def llamacpp_greedy(path, prompts, add_bos, one_by_one=False):
+    """Prompt ids, llama.cpp's greedy continuation (plain attention path) and its logits at each
+    step, for each prompt. one_by_one: the prompt is read one token at a time, not as a batch."""
     model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, flash_attn=False,
                             verbose=False)
     n_vocab = model.n_vocab()
@@ -90,13 +91,15 @@ def llamacpp_greedy(path, prompts, add_bos):
     for text in prompts:
         ids = model.tokenize(text.encode(), add_bos=add_bos, special=False)
         model.reset()
-        model.eval(ids)
-        tokens = []
+        for chunk in ([[token] for token in ids] if one_by_one else [ids]):
+            model.eval(chunk)
+        tokens, rows = [], []
         for _ in range(N_TOKENS):
             row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(n_vocab,))
+            rows.append(row.copy())
             tokens.append(int(np.argmax(row)))
             model.eval([tokens[-1]])
-        results.append((ids, tokens))
+        results.append((ids, tokens, np.array(rows)))
     del model
     return results
 
@@ -137,29 +140,6 @@ def llama_reference_kernels(monkeypatch):
     monkeypatch.setattr(low_level, "llama_model_default_params", params)
 
 
-def llamacpp_greedy_one_by_one(path, prompts, add_bos):
-    """Prompt ids, llama.cpp's greedy continuation and its logits at each step, the prompt read
-    one token at a time (its plain attention path)."""
-    model = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_threads=2, flash_attn=False,
-                            verbose=False)
-    n_vocab = model.n_vocab()
-    results = []
-    for text in prompts:
-        ids = model.tokenize(text.encode(), add_bos=add_bos, special=False)
-        model.reset()
-        for token in ids:
-            model.eval([token])
-        tokens, rows = [], []
-        for _ in range(N_TOKENS):
-            row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(n_vocab,))
-            rows.append(row.copy())
-            tokens.append(int(np.argmax(row)))
-            model.eval([tokens[-1]])
-        results.append((ids, tokens, np.array(rows)))
-    del model
-    return results
-
-
 def duet_greedy(path, ids):
     """Duet's logits at each of N_TOKENS free-running greedy steps after the prompt."""
     out = BUILD / "tests" / f"greedy-{os.getpid()}.bin"
@@ -175,7 +155,7 @@ def greedy_partings(path, prompts, add_bos):
     """For each prompt whose greedy runs part: (prompt, step, llama.cpp's token, Duet's token,
     llama.cpp's logit gap between them). Also the number of identical runs."""
     partings = []
-    for text, (ids, tokens, ref) in zip(prompts, llamacpp_greedy_one_by_one(path, prompts, add_bos)):
+    for text, (ids, tokens, ref) in zip(prompts, llamacpp_greedy(path, prompts, add_bos, one_by_one=True)):
         ours = duet_greedy(path, ids)
         for step in range(N_TOKENS):
             chosen = int(np.argmax(ours[step]))
@@ -202,11 +182,11 @@ def check_greedy_runs(monkeypatch, path, prompts, add_bos, label):
 
 def compare(path, prompts, add_bos):
     runs = llamacpp_greedy(path, prompts, add_bos)
-    sequences = [ids + tokens[:-1] for ids, tokens in runs]
+    sequences = [ids + tokens[:-1] for ids, tokens, _ in runs]
     plain = llamacpp_batch_logits(path, sequences, flash_attn=False)
     flash = llamacpp_batch_logits(path, sequences, flash_attn=True)
     identical = 0
-    for text, (ids, tokens), seq, ref, alt in zip(prompts, runs, sequences, plain, flash):
+    for text, (ids, tokens, _), seq, ref, alt in zip(prompts, runs, sequences, plain, flash):
         ours = duet_logits(path, seq)
         steps = range(len(ids) - 1, len(ids) - 1 + N_TOKENS)
         spread = max(float(np.abs(ref[p] - alt[p]).max()) for p in steps)
