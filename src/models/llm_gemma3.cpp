@@ -19,7 +19,9 @@ void read_gemma3_config(const rt::GgufFile& g, LlmConfig& c) {
   c.swa_period = 6;
   c.rope_base_swa = 10000.0f;
   c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  c.scale_q = true;  // as llama.cpp computes Gemma 3: tiny query values then round as it rounds them
+  // Q is scaled before its F16 rounding, as llama.cpp computes Gemma 3: scaled values that fall
+  // below F16's normal range round differently from unscaled ones.
+  c.scale_q = true;
   c.final_softcap = static_cast<float>(g.get_float("gemma3.final_logit_softcapping", 0.0));
   const std::string scaling = g.get_string("gemma3.rope.scaling.type", "none");
   if (scaling == "linear") {
