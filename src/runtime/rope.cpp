@@ -38,36 +38,26 @@ namespace {
 
 // The rotation of one head with llama.cpp's CPU roundings: its compiler fuses the first product
 // of each of x0 cos - x1 sin and x0 sin + x1 cos into an FMA (checked bit for bit against its
-// logits). On AVX2 machines that is one instruction; elsewhere std::fma gives the same bits.
-template <bool kHwFma>
-inline float fused(float a, float b, float c) {
-  if constexpr (kHwFma) {
-    return __builtin_fmaf(a, b, c);
-  } else {
-    return std::fma(a, b, c);
-  }
-}
-
-template <bool kHwFma>
+// logits). Inside an FMA target std::fma is one instruction; elsewhere it gives the same bits.
 inline void rotate_head(float* v, const float* cs, const float* sn, int half, RopeMode mode) {
   if (mode == RopeMode::Normal) {
     for (int i = 0; i < half; ++i) {
       const float x0 = v[2 * i], x1 = v[2 * i + 1];
-      v[2 * i] = fused<kHwFma>(x0, cs[i], -(x1 * sn[i]));
-      v[2 * i + 1] = fused<kHwFma>(x0, sn[i], x1 * cs[i]);
+      v[2 * i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+      v[2 * i + 1] = std::fma(x0, sn[i], x1 * cs[i]);
     }
   } else {
     for (int i = 0; i < half; ++i) {
       const float x0 = v[i], x1 = v[i + half];
-      v[i] = fused<kHwFma>(x0, cs[i], -(x1 * sn[i]));
-      v[i + half] = fused<kHwFma>(x0, sn[i], x1 * cs[i]);
+      v[i] = std::fma(x0, cs[i], -(x1 * sn[i]));
+      v[i + half] = std::fma(x0, sn[i], x1 * cs[i]);
     }
   }
 }
 
 __attribute__((target("avx2,fma"))) void rotate_head_fma(float* v, const float* cs, const float* sn, int half,
                                                          RopeMode mode) {
-  rotate_head<true>(v, cs, sn, half, mode);
+  rotate_head(v, cs, sn, half, mode);
 }
 
 }  // namespace
@@ -89,7 +79,7 @@ void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const i
       if (hw_fma) {
         rotate_head_fma(v, cs, sn, half, mode);
       } else {
-        rotate_head<false>(v, cs, sn, half, mode);
+        rotate_head(v, cs, sn, half, mode);
       }
     }
   }
