@@ -122,9 +122,10 @@ class WhisperState {
   // overflow. Slots (beam search hypotheses) are created on first use.
   void decode(std::span<const int32_t> ids, int64_t n_past, int64_t logits_row,
               const CancelToken& cancel, int slot = 0);
-  // As decode(), but writes the logits of every token from index `first_row` of ids on:
-  // logits(i) is the row of ids[first_row + i] (one batched pass verifies a draft).
-  void decode_rows(std::span<const int32_t> ids, int64_t n_past, int64_t first_row,
+  // As decode(), but writes the logits of the tokens at the given indices of ids (each in
+  // [0, ids.size()), any order, repeats allowed): logits(i) is the row of ids[rows[i]]. One
+  // batched pass thus verifies a draft and reads the no-speech probability at the same time.
+  void decode_rows(std::span<const int32_t> ids, int64_t n_past, std::span<const int64_t> rows,
                    const CancelToken& cancel, int slot = 0);
   std::span<float> logits(int64_t row = 0);
   // Copies positions [0, n_pos) of self-attention slot `from` into slot `to` (beam reordering).
@@ -133,7 +134,7 @@ class WhisperState {
  private:
   void ensure_decode_capacity(int64_t n_tokens);
   rt::KvCache& self_slot(int slot);
-  void forward(std::span<const int32_t> ids, int64_t n_past, int64_t row_begin, int64_t row_end,
+  void forward(std::span<const int32_t> ids, int64_t n_past, std::span<const int64_t> rows,
                const CancelToken& cancel, int slot);
   std::shared_ptr<const WhisperModel> model_;
   rt::ThreadPool* pool_ = nullptr;

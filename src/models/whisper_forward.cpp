@@ -19,11 +19,35 @@ void grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-void linear_fwd(const Linear& l, const float* x, int64_t n, float* y, std::vector<uint8_t>& mm,
+// y = x W^T, without the bias.
+void matmul_fwd(const Linear& l, const float* x, int64_t n, float* y, std::vector<uint8_t>& mm,
                 rt::ThreadPool* pool) {
   grow(mm, rt::matmul_scratch_bytes(l.w.type, l.w.n_in, n));
   rt::matmul(l.w, x, n, y, mm, pool);
-  if (l.b) rt::add_row(y, l.b, n, l.w.n_out);
+}
+
+// Adds l's bias (if any) to rows [b, e) of y f32 [rows, n_out].
+void add_bias(const Linear& l, float* y, int64_t b, int64_t e) {
+  if (l.b) rt::add_row(y + b * l.w.n_out, l.b, e - b, l.w.n_out);
+}
+
+void linear_fwd(const Linear& l, const float* x, int64_t n, float* y, std::vector<uint8_t>& mm,
+                rt::ThreadPool* pool) {
+  matmul_fwd(l, x, n, y, mm, pool);
+  add_bias(l, y, 0, n);
+}
+
+// Runs fn(b, e) over row ranges covering [0, n_rows), split over the pool. The encoder's
+// elementwise passes (bias, GELU, residual, layer norm) over hundreds of positions are worth both
+// cores, and a GEMM's bias fused with what follows it touches each row once, while it is in cache.
+// Every pass is per row, so the split never changes a bit.
+template <typename Fn>
+void for_rows(rt::ThreadPool* pool, int64_t n_rows, Fn&& fn) {
+  if (pool && pool->size() > 1 && n_rows > 1) {
+    pool->parallel_for(n_rows, [&](int64_t b, int64_t e, int) { fn(b, e); });
+  } else {
+    fn(0, n_rows);
+  }
 }
 
 }  // namespace
@@ -69,40 +93,74 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   grow(attn_, td);
   const int64_t ff = m.enc[0].up.w.n_out;
   grow(ffn_, static_cast<size_t>(T) * ff);
-  const rt::DenseAttentionScratch dense = rt::dense_attention_scratch(T, d / hp.n_audio_head);
+  const rt::DenseAttentionScratch dense =
+      rt::dense_attention_scratch(T, d / hp.n_audio_head, pool_ ? pool_->size() : 1);
   grow(dense_scratch_, dense.floats);
   grow(mm_, dense.bytes);
+  float* const x = x_.data();
+  float* const h = h_.data();
+  const auto rows = [&](float* base, int64_t b, int64_t width = 0) {
+    return base + b * (width ? width : d);
+  };
 
   rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, m.conv1_b, c1, conv_a_.data(), cols_, mm_, pool_);
-  rt::gelu(conv_a_.data(), conv_a_.data(), t1 * d, rt::GeluKind::Erf);
-  rt::conv1d(conv_a_.data(), t1, m.conv2_w, m.conv2_b, c2, x_.data(), cols_, mm_, pool_);
-  rt::gelu(x_.data(), x_.data(), T * d, rt::GeluKind::Erf);
-  rt::add(x_.data(), m.enc_pos, x_.data(), T * d);
+  for_rows(pool_, t1, [&](int64_t b, int64_t e) {
+    rt::gelu(rows(conv_a_.data(), b), rows(conv_a_.data(), b), (e - b) * d, rt::GeluKind::Erf);
+  });
+  rt::conv1d(conv_a_.data(), t1, m.conv2_w, m.conv2_b, c2, x, cols_, mm_, pool_);
+  for_rows(pool_, T, [&](int64_t b, int64_t e) {
+    rt::gelu(rows(x, b), rows(x, b), (e - b) * d, rt::GeluKind::Erf);
+    rt::add(rows(x, b), m.enc_pos + b * d, rows(x, b), (e - b) * d);
+  });
   rt::check_cancel(cancel);
 
   for (const EncoderLayer& l : m.enc) {
-    rt::layer_norm(x_.data(), l.attn_norm.w, l.attn_norm.b, h_.data(), T, d, hp.eps);
-    linear_fwd(l.q, h_.data(), T, q_.data(), mm_, pool_);
-    linear_fwd(l.k, h_.data(), T, k_.data(), mm_, pool_);
-    linear_fwd(l.v, h_.data(), T, v_.data(), mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      rt::layer_norm(rows(x, b), l.attn_norm.w, l.attn_norm.b, rows(h, b), e - b, d, hp.eps);
+    });
+    matmul_fwd(l.q, h, T, q_.data(), mm_, pool_);
+    matmul_fwd(l.k, h, T, k_.data(), mm_, pool_);
+    matmul_fwd(l.v, h, T, v_.data(), mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      add_bias(l.q, q_.data(), b, e);
+      add_bias(l.k, k_.data(), b, e);
+      add_bias(l.v, v_.data(), b, e);
+    });
     rt::dense_attention(q_.data(), k_.data(), v_.data(), T, hp.n_audio_head, d / hp.n_audio_head,
                         0.0f, attn_.data(), dense_scratch_, mm_, pool_);
-    linear_fwd(l.o, attn_.data(), T, h_.data(), mm_, pool_);
-    rt::add(x_.data(), h_.data(), x_.data(), T * d);
+    matmul_fwd(l.o, attn_.data(), T, h, mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      add_bias(l.o, h, b, e);
+      rt::add(rows(x, b), rows(h, b), rows(x, b), (e - b) * d);
+    });
     rt::check_cancel(cancel);  // twice a layer: a cancelled partial frees the recogniser sooner
-    rt::layer_norm(x_.data(), l.ffn_norm.w, l.ffn_norm.b, h_.data(), T, d, hp.eps);
-    linear_fwd(l.up, h_.data(), T, ffn_.data(), mm_, pool_);
-    rt::gelu(ffn_.data(), ffn_.data(), T * ff, rt::GeluKind::Erf);
-    linear_fwd(l.down, ffn_.data(), T, h_.data(), mm_, pool_);
-    rt::add(x_.data(), h_.data(), x_.data(), T * d);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      rt::layer_norm(rows(x, b), l.ffn_norm.w, l.ffn_norm.b, rows(h, b), e - b, d, hp.eps);
+    });
+    matmul_fwd(l.up, h, T, ffn_.data(), mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      add_bias(l.up, ffn_.data(), b, e);
+      rt::gelu(rows(ffn_.data(), b, ff), rows(ffn_.data(), b, ff), (e - b) * ff, rt::GeluKind::Erf);
+    });
+    matmul_fwd(l.down, ffn_.data(), T, h, mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      add_bias(l.down, h, b, e);
+      rt::add(rows(x, b), rows(h, b), rows(x, b), (e - b) * d);
+    });
     rt::check_cancel(cancel);
   }
-  rt::layer_norm(x_.data(), m.enc_norm.w, m.enc_norm.b, x_.data(), T, d, hp.eps);
+  for_rows(pool_, T, [&](int64_t b, int64_t e) {
+    rt::layer_norm(rows(x, b), m.enc_norm.w, m.enc_norm.b, rows(x, b), e - b, d, hp.eps);
+  });
   for (int i = 0; i < hp.n_text_layer; ++i) {
     const DecoderLayer& l = m.dec[i];
-    linear_fwd(l.cross_k, x_.data(), T, k_.data(), mm_, pool_);
-    linear_fwd(l.cross_v, x_.data(), T, v_.data(), mm_, pool_);
-    rt::kv_store(cross_.layer(i), 0, k_.data(), v_.data(), T);
+    matmul_fwd(l.cross_k, x, T, k_.data(), mm_, pool_);
+    matmul_fwd(l.cross_v, x, T, v_.data(), mm_, pool_);
+    for_rows(pool_, T, [&](int64_t b, int64_t e) {
+      add_bias(l.cross_k, k_.data(), b, e);
+      add_bias(l.cross_v, v_.data(), b, e);
+      rt::kv_store(cross_.layer(i), b, rows(k_.data(), b), rows(v_.data(), b), e - b);
+    });
   }
   n_audio_ = T;
 }
@@ -155,16 +213,17 @@ std::span<float> WhisperState::logits(int64_t row) {
 
 void WhisperState::decode(std::span<const int32_t> ids, int64_t n_past, int64_t logits_row,
                           const CancelToken& cancel, int slot) {
-  forward(ids, n_past, logits_row, logits_row + 1, cancel, slot);
+  const int64_t row[1] = {logits_row};
+  forward(ids, n_past, row, cancel, slot);
 }
 
-void WhisperState::decode_rows(std::span<const int32_t> ids, int64_t n_past, int64_t first_row,
-                               const CancelToken& cancel, int slot) {
-  forward(ids, n_past, first_row, static_cast<int64_t>(ids.size()), cancel, slot);
+void WhisperState::decode_rows(std::span<const int32_t> ids, int64_t n_past,
+                               std::span<const int64_t> rows, const CancelToken& cancel, int slot) {
+  forward(ids, n_past, rows, cancel, slot);
 }
 
-void WhisperState::forward(std::span<const int32_t> ids, int64_t n_past, int64_t row_begin,
-                           int64_t row_end, const CancelToken& cancel, int slot) {
+void WhisperState::forward(std::span<const int32_t> ids, int64_t n_past, std::span<const int64_t> rows,
+                           const CancelToken& cancel, int slot) {
   const WhisperModel& m = *model_;
   const Hparams& hp = m.hparams();
   const int64_t n = static_cast<int64_t>(ids.size());
@@ -175,8 +234,9 @@ void WhisperState::forward(std::span<const int32_t> ids, int64_t n_past, int64_t
          hp.n_text_ctx);
   }
   if (n_audio_ == 0) fail("whisper decode: encode() must run first");
-  if (row_begin < 0 || row_begin >= row_end || row_end > n) {
-    fail("whisper decode: logits rows {}..{} of {}", row_begin, row_end, n);
+  if (rows.empty()) fail("whisper decode: no logits rows asked for");
+  for (int64_t r : rows) {
+    if (r < 0 || r >= n) fail("whisper decode: logits row {} of {} tokens", r, n);
   }
   for (int32_t id : ids) {
     if (id < 0 || id >= hp.n_vocab) fail("whisper decode: token {} outside the vocabulary", id);
@@ -223,13 +283,24 @@ void WhisperState::forward(std::span<const int32_t> ids, int64_t n_past, int64_t
     rt::add(dx_.data(), dh_.data(), dx_.data(), n * d);
     rt::check_cancel(cancel);
   }
-  const int64_t rows = row_end - row_begin;
-  float* first = dx_.data() + row_begin * d;
-  rt::layer_norm(first, m.dec_norm.w, m.dec_norm.b, first, rows, d, hp.eps);
-  grow(logits_, static_cast<size_t>(rows) * hp.n_vocab);
-  grow(mm_, rt::matmul_scratch_bytes(m.tok_emb.type, d, rows));
-  rt::matmul(m.tok_emb, first, rows, logits_.data(), mm_, pool_);
-  logits_rows_ = rows;
+  // The asked rows, contiguous: in place when they already are, else gathered into dh_ (free now;
+  // ensure_decode_capacity(n) sized it for n rows, and a row may be asked for more than once).
+  const auto n_rows = static_cast<int64_t>(rows.size());
+  bool in_place = true;
+  for (int64_t i = 1; i < n_rows; ++i) in_place = in_place && rows[i] == rows[0] + i;
+  float* first = dx_.data() + rows[0] * d;
+  if (!in_place) {
+    ensure_decode_capacity(n_rows);
+    for (int64_t i = 0; i < n_rows; ++i) {
+      std::copy_n(dx_.data() + rows[i] * d, d, dh_.data() + i * d);
+    }
+    first = dh_.data();
+  }
+  rt::layer_norm(first, m.dec_norm.w, m.dec_norm.b, first, n_rows, d, hp.eps);
+  grow(logits_, static_cast<size_t>(n_rows) * hp.n_vocab);
+  grow(mm_, rt::matmul_scratch_bytes(m.tok_emb.type, d, n_rows));
+  rt::matmul(m.tok_emb, first, n_rows, logits_.data(), mm_, pool_);
+  logits_rows_ = n_rows;
 }
 
 }  // namespace duet::whisper

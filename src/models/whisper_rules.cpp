@@ -104,29 +104,19 @@ void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<cons
 float feed_prompt(WhisperState& state, const Prompt& p, std::span<const int32_t> draft,
                   const CancelToken& cancel, int slot) {
   const auto n = static_cast<int64_t>(p.tokens.size());
-  const std::span<const int32_t> all(p.tokens);
-  // No-speech probability: softmax at the start-of-transcript position.
-  state.decode(all.first(static_cast<size_t>(p.sot_index + 1)), 0, p.sot_index, cancel, slot);
-  float no_speech = 0.0f;
-  {
-    std::span<float> lg = state.logits();
-    const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
-    no_speech = static_cast<float>(std::exp(lg[state.model().tokens().no_speech] - lse));
-  }
-  if (draft.empty()) {
-    if (n > p.sot_index + 1) {
-      state.decode(all.subspan(static_cast<size_t>(p.sot_index + 1)), p.sot_index + 1,
-                   n - p.sot_index - 2, cancel, slot);
-    }
-    return no_speech;
-  }
-  // One batch: the rest of the prompt (from its last token at least, so that row 0 is the last
-  // prompt token's logits) and the draft. Refeeding a token rewrites the same cache entries.
-  const int64_t start = std::min(p.sot_index + 1, n - 1);
-  std::vector<int32_t> batch(p.tokens.begin() + start, p.tokens.end());
+  const auto k = static_cast<int64_t>(draft.size());
+  // One pass over the prompt and the draft: logits rows 0..k are the last prompt token's and each
+  // draft token's, row k + 1 the start-of-transcript token's (its softmax gives the no-speech
+  // probability). A second pass for the latter would stream every decoder weight once more.
+  std::vector<int32_t> batch(p.tokens);
   batch.insert(batch.end(), draft.begin(), draft.end());
-  state.decode_rows(batch, start, n - 1 - start, cancel, slot);
-  return no_speech;
+  std::vector<int64_t> rows(static_cast<size_t>(k + 2));
+  for (int64_t i = 0; i <= k; ++i) rows[static_cast<size_t>(i)] = n - 1 + i;
+  rows.back() = p.sot_index;
+  state.decode_rows(batch, 0, rows, cancel, slot);
+  const std::span<float> lg = state.logits(k + 1);
+  const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+  return static_cast<float>(std::exp(lg[state.model().tokens().no_speech] - lse));
 }
 
 }  // namespace duet::whisper::detail

@@ -29,10 +29,9 @@ double log_sum_exp(const float* x, int64_t begin, int64_t end);
 void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<const int32_t> seq,
                  std::span<float> logits);
 
-// Feeds the prompt (in one pass) after computing the no-speech probability at
-// <|startoftranscript|>; leaves the logits of the prompt's last token in state.logits(0), or, with
-// a non-empty `draft`, the logits of the last prompt token and of each draft token in rows
-// 0..draft.size() (the draft fed at the positions following the prompt). Returns no_speech_prob.
+// Feeds the prompt and `draft` (at the positions following the prompt) in one decoder pass; leaves
+// the logits of the prompt's last token in state.logits(0) and of each draft token in rows
+// 1..draft.size(). Returns the no-speech probability read at <|startoftranscript|> in that pass.
 float feed_prompt(WhisperState& state, const Prompt& p, std::span<const int32_t> draft,
                   const CancelToken& cancel, int slot = 0);
 

@@ -13,12 +13,12 @@ namespace duet::rt {
 class ThreadPool;
 
 struct DenseAttentionScratch {
-  size_t floats = 0;  // f32 scratch: the head's q, k, v^T, output and its n x n scores
-  size_t bytes = 0;   // matmul scratch
+  size_t floats = 0;  // f32 scratch: per thread, a head's q, k, v^T, output and its n x n scores
+  size_t bytes = 0;   // matmul scratch, per thread
 };
 
-// Scratch for n positions of head_dim.
-DenseAttentionScratch dense_attention_scratch(int64_t n, int64_t head_dim);
+// Scratch for n positions of head_dim on `threads` threads (the pool's size, 1 without a pool).
+DenseAttentionScratch dense_attention_scratch(int64_t n, int64_t head_dim, int threads = 1);
 
 // out f32 [n, n_head, head_dim] = softmax(scale * q k^T) v per head, for q, k, v f32
 // [n, n_head, head_dim]; scale 0 means 1 / sqrt(head_dim). Throws duet::Error for a short scratch.

@@ -168,8 +168,16 @@ int main(int argc, char** argv) {
         const auto segs = duet::whisper::transcribe(state, feats, mel.n_frames(), opt, cancel);
         std::string text;
         for (const auto& s : segs) text += s.text;
+        // Each segment's scores to the last bit (hex floats), for runs that must agree exactly.
+        std::string scores;
+        for (const auto& s : segs) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "%s\"%a %a\"", scores.empty() ? "" : ", ", s.avg_logprob,
+                        static_cast<double>(s.no_speech_prob));
+          scores += buf;
+        }
         std::cout << "{\"file\": \"" << json_escape(f) << "\", \"text\": \"" << json_escape(text)
-                  << "\", \"segments\": " << segs.size() << "}" << std::endl;
+                  << "\", \"segments\": " << segs.size() << ", \"scores\": [" << scores << "]}" << std::endl;
       }
       return 0;
     }

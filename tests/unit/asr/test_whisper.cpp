@@ -81,6 +81,33 @@ TEST_F(Whisper, SilenceGivesNoText) {
   EXPECT_TRUE(asr.finish(cancel).text.empty());  // nothing pushed since: empty, no crash
 }
 
+TEST_F(Whisper, LogitsOfAnyRowsInOnePassMatchOnePassPerRow) {
+  // The batched pass feed_prompt uses: rows out of order and repeated (the no-speech row after
+  // the draft's) give the logits that decoding each prefix on its own gives.
+  duet::whisper::WhisperState state(model, &pool);
+  std::vector<float> mel(80 * 1000, -0.5f);
+  state.encode(mel, 1000, cancel);
+  const auto& sp = model->tokens();
+  const std::vector<int32_t> ids = {sp.sot, sp.timestamp_begin, 440, 1110, 13};
+  const std::vector<int64_t> rows = {3, 4, 0, 3};
+  state.decode_rows(ids, 0, rows, cancel);
+  std::vector<std::vector<float>> batched;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto lg = state.logits(static_cast<int64_t>(i));
+    batched.emplace_back(lg.begin(), lg.end());
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto r = static_cast<size_t>(rows[i]);
+    state.decode(std::span(ids).first(r + 1), 0, rows[i], cancel);
+    const auto one = state.logits();
+    ASSERT_EQ(one.size(), batched[i].size());
+    for (size_t v = 0; v < one.size(); ++v) ASSERT_NEAR(one[v], batched[i][v], 1e-3f) << "row " << r;
+  }
+  const std::vector<int64_t> bad = {5};
+  EXPECT_THROW(state.decode_rows(ids, 0, bad, cancel), duet::Error);
+  EXPECT_THROW(state.decode_rows(ids, 0, {}, cancel), duet::Error);
+}
+
 TEST_F(Whisper, CancelStopsEncoding) {
   duet::whisper::WhisperState state(model, &pool);
   std::vector<float> mel(80 * 200, 0.0f);

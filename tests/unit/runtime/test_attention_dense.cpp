@@ -1,6 +1,7 @@
 // Tests of dense_attention() (full self-attention as two GEMMs per head) against a naive
 // double-precision reference: several heads, head sizes that are not multiples of the SIMD width,
-// sequence lengths on both sides of the GEMM's token threshold, 1 and 2 threads, short scratch.
+// sequence lengths on both sides of the GEMM's token threshold, 1 to 3 threads (whole heads per
+// thread give the same bits), short scratch.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -42,13 +43,25 @@ void check(int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
   // Keys scaled up so the softmax is far from uniform (a real test of the score GEMM).
   const auto q = random_floats(size, 11, -2.0f, 2.0f), k = random_floats(size, 12, -2.0f, 2.0f),
              v = random_floats(size, 13);
-  const DenseAttentionScratch need = dense_attention_scratch(n, hd);
+  const DenseAttentionScratch need = dense_attention_scratch(n, hd, pool ? pool->size() : 1);
   std::vector<float> scratch(need.floats);
   std::vector<uint8_t> mm(need.bytes);
   std::vector<float> out(size, NAN);
   dense_attention(q.data(), k.data(), v.data(), n, n_head, hd, 0.0f, out.data(), scratch, mm, pool);
   const auto want = reference(q, k, v, n, n_head, hd);
   for (size_t i = 0; i < size; ++i) ASSERT_NEAR(out[i], want[i], 2e-5) << "n " << n << " element " << i;
+}
+
+std::vector<float> run(int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
+  const size_t size = static_cast<size_t>(n * n_head * hd);
+  const auto q = random_floats(size, 21, -2.0f, 2.0f), k = random_floats(size, 22, -2.0f, 2.0f),
+             v = random_floats(size, 23);
+  const DenseAttentionScratch need = dense_attention_scratch(n, hd, pool ? pool->size() : 1);
+  std::vector<float> scratch(need.floats);
+  std::vector<uint8_t> mm(need.bytes);
+  std::vector<float> out(size, NAN);
+  dense_attention(q.data(), k.data(), v.data(), n, n_head, hd, 0.0f, out.data(), scratch, mm, pool);
+  return out;
 }
 
 TEST(DenseAttention, MatchesTheReferenceForShortAndLongSequences) {
@@ -64,6 +77,25 @@ TEST(DenseAttention, TwoThreadsGiveTheSameResult) {
   ThreadPool pool(2);
   check(130, 4, 64, &pool);
   check(9, 2, 64, &pool);
+}
+
+TEST(DenseAttention, HeadsSpreadOverThreadsGiveTheSameBitsAsOneThread) {
+  // Whole heads per thread (6 heads, 3 threads: some threads take two) and one head whose GEMMs
+  // are split instead: the arithmetic must not depend on the threading.
+  ThreadPool pool(3);
+  EXPECT_EQ(run(130, 6, 64, &pool), run(130, 6, 64, nullptr));
+  EXPECT_EQ(run(61, 1, 64, &pool), run(61, 1, 64, nullptr));
+}
+
+TEST(DenseAttention, ScratchForEveryThreadIsRequired) {
+  const int64_t n = 30, hd = 16;
+  ThreadPool pool(2);
+  std::vector<float> q(n * 2 * hd), out(n * 2 * hd);
+  const DenseAttentionScratch one = dense_attention_scratch(n, hd, 1);
+  std::vector<float> scratch(one.floats);
+  std::vector<uint8_t> mm(one.bytes);
+  EXPECT_THROW(dense_attention(q.data(), q.data(), q.data(), n, 2, hd, 0.0f, out.data(), scratch, mm, &pool),
+               Error);
 }
 
 TEST(DenseAttention, AShortScratchIsAnErrorNotAnOverrun) {
