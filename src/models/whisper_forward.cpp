@@ -103,12 +103,15 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
     return base + b * (width ? width : d);
   };
 
-  rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, m.conv1_b, c1, conv_a_.data(), cols_, mm_, pool_);
+  // The convolutions' biases go with the GELU after them, in the same pass over each row.
+  rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, nullptr, c1, conv_a_.data(), cols_, mm_, pool_);
   for_rows(pool_, t1, [&](int64_t b, int64_t e) {
+    rt::add_row(rows(conv_a_.data(), b), m.conv1_b, e - b, d);
     rt::gelu(rows(conv_a_.data(), b), rows(conv_a_.data(), b), (e - b) * d, rt::GeluKind::Erf);
   });
-  rt::conv1d(conv_a_.data(), t1, m.conv2_w, m.conv2_b, c2, x, cols_, mm_, pool_);
+  rt::conv1d(conv_a_.data(), t1, m.conv2_w, nullptr, c2, x, cols_, mm_, pool_);
   for_rows(pool_, T, [&](int64_t b, int64_t e) {
+    rt::add_row(rows(x, b), m.conv2_b, e - b, d);
     rt::gelu(rows(x, b), rows(x, b), (e - b) * d, rt::GeluKind::Erf);
     rt::add(rows(x, b), m.enc_pos + b * d, rows(x, b), (e - b) * d);
   });

@@ -1,6 +1,6 @@
 // Streaming Whisper recognition: partial cadence, LocalAgreement-2 stable prefix, forced prefix
-// decoding with the previous hypothesis as a speculative draft, and 30 s window commits. Must never decode confirmed tokens again, and never keep more
-// than one 30 s window of audio.
+// decoding with the latest hypothesis as a speculative draft, and 30 s window commits. Must never
+// decode confirmed tokens again, and never keep more than one 30 s window of audio.
 #include "speech/asr_whisper.hpp"
 
 #include <algorithm>
@@ -31,6 +31,7 @@ void WhisperAsr::reset() {
   committed_tokens_.clear();
   confirmed_.clear();
   last_hyp_.clear();
+  draft_.clear();
   since_partial_ = 0;
   total_samples_ = 0;
 }
@@ -54,18 +55,21 @@ whisper::DecodeResult WhisperAsr::decode_pending(const CancelToken& cancel) {
   // repetition loops a short audio context can cause.
   d.max_new_tokens = std::min<int>(d.max_new_tokens, 8 + static_cast<int>(content * 8 / 100));
   if (opt_.transcribe.condition_on_previous_text) d.previous = committed_tokens_;
-  // The previous hypothesis beyond the confirmed tokens is the draft: verified in one batched
+  // The latest hypothesis beyond the confirmed tokens is the draft: verified in one batched
   // pass, it spares most sequential decoder steps when the words have not changed. The stream
   // decodes greedily at temperature 0 (no fallback: a retry would cost the latency it is for).
   d.temperature = 0.0f;
   d.draft.clear();
-  if (opt_.speculative && last_hyp_.size() > confirmed_.size() &&
-      std::equal(confirmed_.begin(), confirmed_.end(), last_hyp_.begin())) {
-    d.draft.assign(last_hyp_.begin() + static_cast<int64_t>(confirmed_.size()), last_hyp_.end());
+  if (opt_.speculative && draft_.size() > confirmed_.size() &&
+      std::equal(confirmed_.begin(), confirmed_.end(), draft_.begin())) {
+    d.draft.assign(draft_.begin() + static_cast<int64_t>(confirmed_.size()), draft_.end());
   }
   const auto t0 = std::chrono::steady_clock::now();
   whisper::DecodeResult r = whisper::decode_greedy(state_, d, cancel);
   last_decode_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  last_draft_accepted_ = static_cast<int>(r.draft_accepted);
+  draft_ = confirmed_;
+  draft_.insert(draft_.end(), r.tokens.begin(), r.tokens.end());
   return r;
 }
 
@@ -128,11 +132,13 @@ AsrResult WhisperAsr::partial(const CancelToken& cancel) {
   out.stable = committed_text_ + whisper::tokens_to_text(*model_, confirmed_);
   out.audio_seconds = static_cast<double>(total_samples_) / kRate;
   out.decode_seconds = last_decode_s_;
+  out.draft_accepted = last_draft_accepted_;
   return out;
 }
 
 AsrResult WhisperAsr::peek(const CancelToken& cancel) {
   last_decode_s_ = 0.0;
+  last_draft_accepted_ = 0;
   AsrResult out;
   out.audio_seconds = static_cast<double>(total_samples_) / kRate;
   out.text = committed_text_;
@@ -147,6 +153,7 @@ AsrResult WhisperAsr::peek(const CancelToken& cancel) {
   out.stable = out.text;
   out.is_final = true;
   out.decode_seconds = last_decode_s_;
+  out.draft_accepted = last_draft_accepted_;
   return out;
 }
 
@@ -165,6 +172,7 @@ void WhisperAsr::commit_window(const CancelToken& cancel) {
   }
   confirmed_.clear();
   last_hyp_.clear();
+  draft_.clear();
   mel_.reset();
   since_partial_ = 0;
 }

@@ -2,8 +2,9 @@
 // `partial_interval_ms` of new audio a partial hypothesis is decoded; finish() gives the final
 // text of the utterance and starts the next. The stable prefix is the words two consecutive
 // partials agree on (LocalAgreement-2); once stable, those tokens are fed to the decoder as a
-// forced prefix and never generated again; the rest of the previous hypothesis is a speculative
-// draft the decoder verifies in one batched pass (same result, fewer sequential steps). Audio
+// forced prefix and never generated again; the rest of the latest hypothesis (a partial's or a
+// peek's) is a speculative draft the decoder verifies in one batched pass (same result, fewer
+// sequential steps). Audio
 // beyond 30 s is committed window by window so memory stays bounded. One WhisperAsr per stream;
 // the WhisperModel is shared.
 // Must never block on anything but its own computation, and never drop confirmed text.
@@ -39,6 +40,7 @@ struct AsrResult {
   bool is_final = false;
   double audio_seconds = 0.0;  // audio of the utterance heard when this result was made
   double decode_seconds = 0.0; // partial/peek: time in the text decoder (not the encoder)
+  int draft_accepted = 0;      // partial/peek: tokens taken from the draft without a decoder step
 };
 
 class WhisperAsr {
@@ -54,7 +56,9 @@ class WhisperAsr {
   // Cancelled the recogniser is as before the call.
   AsrResult partial(const CancelToken& cancel);
   // The final text of the audio so far, as finish() would give it, without ending the utterance:
-  // more audio may follow (a speculative end of turn). After a Cancelled nothing changed.
+  // more audio may follow (a speculative end of turn). Its words are the next decode's draft (a
+  // look after this one, on a little more audio, then verifies them in one pass). After a
+  // Cancelled nothing changed.
   AsrResult peek(const CancelToken& cancel);
   // Samples of the current utterance appended so far.
   int64_t samples() const { return total_samples_; }
@@ -78,7 +82,12 @@ class WhisperAsr {
   std::vector<int32_t> committed_tokens_;  // their tokens (decoder conditioning)
   std::vector<int32_t> confirmed_;       // stable tokens of the current window (forced prefix)
   std::vector<int32_t> last_hyp_;        // confirmed_ + the previous partial's generated tokens
+  // confirmed_ + the tokens of the latest partial or peek: the next decode's draft. A look at the
+  // transcript that follows another look (more silence heard, or the person went on) starts from
+  // the newer words instead of the last partial's.
+  std::vector<int32_t> draft_;
   double last_decode_s_ = 0.0;           // decoder time of the last decode_pending()
+  int last_draft_accepted_ = 0;          // draft tokens it accepted
   int64_t since_partial_ = 0;            // samples since the last partial
   int64_t total_samples_ = 0;            // samples of the utterance (all windows)
 };

@@ -55,7 +55,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Streams the audio with partials, then times peek() with and without the speculative draft on
-// two recognisers fed identically (alternating, best of --repeat). One JSON line.
+// two recognisers fed identically, and a relook: a second peek after 200 ms more silence (the
+// engine's look once the VAD, too, hears the pause), drafting from the first peek's words. Fresh
+// recognisers for each of --repeat rounds (a peek's words are the next one's draft); best of
+// the rounds. One JSON line.
 int peek_timing(int argc, char** argv) {
   int partial_ms = 300, threads = 2, repeat = 5;
   for (int i = 4; i + 1 < argc; i += 2) {
@@ -72,34 +75,48 @@ int peek_timing(int argc, char** argv) {
   }
   auto model = duet::whisper::WhisperModel::load(argv[2]);
   const std::vector<float> audio = read_f32(argv[3]);
+  const std::vector<float> pause(3200, 0.0f);
   duet::rt::ThreadPool pool(threads);
   duet::CancelToken cancel;
   duet::speech::AsrOptions on, off;
   on.partial_interval_ms = off.partial_interval_ms = partial_ms;
   off.speculative = false;
-  duet::speech::WhisperAsr spec(model, &pool, on), plain(model, &pool, off);
-  for (size_t i = 0; i < audio.size(); i += 1600) {
-    const auto part = std::span(audio).subspan(i, std::min<size_t>(1600, audio.size() - i));
-    spec.push(part, cancel);
-    plain.push(part, cancel);
-  }
-  double t_spec = 1e9, t_plain = 1e9, d_spec = 1e9, d_plain = 1e9;
+  struct Best {
+    double total = 1e9, decode = 1e9;
+    void add(double t, const duet::speech::AsrResult& r) {
+      total = std::min(total, t);
+      decode = std::min(decode, r.decode_seconds);
+    }
+  } plain_peek, spec_peek, plain_relook, spec_relook;
   std::string text_spec, text_plain;
-  for (int r = 0; r < std::max(1, repeat); ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    const auto p = plain.peek(cancel);
-    t_plain = std::min(t_plain, seconds_since(t0));
-    d_plain = std::min(d_plain, p.decode_seconds);
-    t0 = std::chrono::steady_clock::now();
-    const auto s = spec.peek(cancel);
-    t_spec = std::min(t_spec, seconds_since(t0));
-    d_spec = std::min(d_spec, s.decode_seconds);
-    text_plain = p.text;
-    text_spec = s.text;
+  int relook_accepted = 0;
+  auto timed_peek = [&](duet::speech::WhisperAsr& asr, Best& best) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = asr.peek(cancel);
+    best.add(seconds_since(t0), r);
+    return r;
+  };
+  for (int round = 0; round < std::max(1, repeat); ++round) {
+    duet::speech::WhisperAsr spec(model, &pool, on), plain(model, &pool, off);
+    for (size_t i = 0; i < audio.size(); i += 1600) {
+      const auto part = std::span(audio).subspan(i, std::min<size_t>(1600, audio.size() - i));
+      spec.push(part, cancel);
+      plain.push(part, cancel);
+    }
+    text_plain = timed_peek(plain, plain_peek).text;
+    text_spec = timed_peek(spec, spec_peek).text;
+    plain.append(pause, cancel);
+    spec.append(pause, cancel);
+    timed_peek(plain, plain_relook);
+    relook_accepted = timed_peek(spec, spec_relook).draft_accepted;
   }
   std::cout << "{\"audio_seconds\": " << static_cast<double>(audio.size()) / 16000.0
-            << ", \"peek_plain_s\": " << t_plain << ", \"peek_speculative_s\": " << t_spec
-            << ", \"decode_plain_s\": " << d_plain << ", \"decode_speculative_s\": " << d_spec
+            << ", \"peek_plain_s\": " << plain_peek.total << ", \"peek_speculative_s\": " << spec_peek.total
+            << ", \"decode_plain_s\": " << plain_peek.decode << ", \"decode_speculative_s\": " << spec_peek.decode
+            << ", \"relook_plain_s\": " << plain_relook.total << ", \"relook_speculative_s\": " << spec_relook.total
+            << ", \"relook_decode_plain_s\": " << plain_relook.decode
+            << ", \"relook_decode_speculative_s\": " << spec_relook.decode
+            << ", \"relook_draft_accepted\": " << relook_accepted
             << ", \"same_text\": " << (text_spec == text_plain ? "true" : "false")
             << ", \"text\": \"" << json_escape(text_spec) << "\"}" << std::endl;
   return text_spec == text_plain ? 0 : 1;

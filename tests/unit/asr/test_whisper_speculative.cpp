@@ -1,7 +1,8 @@
 // Speculative draft verification is exact: on a real recording (pocketsphinx-testdata's
 // goforward.raw, "go forward ten meters"), greedy decoding with a right, partly wrong, truncated,
 // overlong or empty draft gives exactly the tokens and log-probability of plain greedy decoding,
-// and a right draft is accepted whole. Streaming peek() with and without drafts agree. Needs the
+// and a right draft is accepted whole. Streaming peek() with and without drafts agree, and a
+// peek after a peek drafts from the first one's words. Needs the
 // converted tiny.en GGUF and the recording; skipped when either is missing.
 #include <gtest/gtest.h>
 
@@ -124,6 +125,31 @@ TEST_F(Speculative, StreamingPeekIsTheSameWithAndWithoutDrafts) {
   EXPECT_EQ(pa.text, plain.peek(cancel).text);
   EXPECT_NE(pa.text.find("forward"), std::string::npos) << pa.text;
   EXPECT_EQ(spec.finish(cancel).text, plain.finish(cancel).text);
+}
+
+TEST_F(Speculative, ALookAfterALookStartsFromItsWords) {
+  // A look, then another (the engine's relook, or a look after the person went on): the second
+  // takes the first one's words as its draft. On the same audio every word comes without a
+  // decoder step; after more audio the text is still exactly that of decoding without drafts.
+  duet::speech::AsrOptions on, off;
+  on.partial_interval_ms = off.partial_interval_ms = 800;
+  off.speculative = false;
+  duet::speech::WhisperAsr spec(model, &pool, on), plain(model, &pool, off);
+  spec.append(audio, cancel);
+  plain.append(audio, cancel);
+  const auto first = spec.peek(cancel);
+  EXPECT_EQ(first.draft_accepted, 0);  // no partial ran: nothing to draft from
+  const auto same = spec.peek(cancel);
+  EXPECT_EQ(same.text, first.text);
+  EXPECT_GE(same.draft_accepted, 5) << same.text;
+  const std::vector<float> more(audio.begin(), audio.begin() + 8000);
+  spec.append(more, cancel);
+  plain.append(more, cancel);
+  EXPECT_EQ(spec.peek(cancel).text, plain.peek(cancel).text);
+  EXPECT_EQ(spec.finish(cancel).text, plain.finish(cancel).text);
+  // A new utterance never drafts from the last one's words.
+  spec.append(audio, cancel);
+  EXPECT_EQ(spec.peek(cancel).draft_accepted, 0);
 }
 
 }  // namespace
