@@ -91,6 +91,7 @@ ComputeArbiter::Lease ComputeArbiter::acquire(const ComputeClaim& claim, const C
   const Place place{static_cast<int>(claim.urgency), claim.since, next_ticket_++};
   wait_for_slot(lock, place, cancel, claim.give_up ? &*claim.give_up : nullptr);
   auto h = std::make_shared<Holder>(*this, place, cancel, claim.give_up);
+  holding_.push_back(h.get());
   return Lease(h, cancel.yielding_to(h));
 }
 
@@ -102,12 +103,21 @@ std::optional<ComputeArbiter::Lease> ComputeArbiter::try_acquire(Urgency urgency
   ++holders_;
   const Place place{static_cast<int>(urgency), ComputeClaim::Clock::now(), next_ticket_++};
   auto h = std::make_shared<Holder>(*this, place, cancel, std::nullopt);
+  holding_.push_back(h.get());
   return Lease(h, cancel.yielding_to(h));
 }
 
 bool ComputeArbiter::idle() const {
   std::lock_guard lock(mu_);
   return holders_ == 0 && waiting_.empty();
+}
+
+bool ComputeArbiter::busy_with(Urgency u) const {
+  const int most = static_cast<int>(u);
+  std::lock_guard lock(mu_);
+  return std::any_of(waiting_.begin(), waiting_.end(), [&](const Place& w) { return w.urgency <= most; }) ||
+         std::any_of(holding_.begin(), holding_.end(),
+                     [&](const Holder* h) { return h->urgency.load(std::memory_order_relaxed) <= most; });
 }
 
 size_t ComputeArbiter::waiting() const {
@@ -129,10 +139,12 @@ void ComputeArbiter::yield(Holder& h) {
   h.held.store(false, std::memory_order_relaxed);
   ++free_;
   --holders_;
+  std::erase(holding_, &h);
   cv_.notify_all();
   // Throws Cancelled: the slot stays lent.
   wait_for_slot(lock, place, h.cancel, h.give_up ? &*h.give_up : nullptr);
   h.held.store(true, std::memory_order_relaxed);
+  holding_.push_back(&h);
 }
 
 void ComputeArbiter::give_back(Holder& h) {
@@ -142,6 +154,7 @@ void ComputeArbiter::give_back(Holder& h) {
     h.held.store(false, std::memory_order_relaxed);
     ++free_;
     --holders_;
+    std::erase(holding_, &h);
   }
   cv_.notify_all();
 }

@@ -81,6 +81,10 @@ class ComputeArbiter {
   std::optional<Lease> try_acquire(Urgency urgency, const CancelToken& cancel);
   // Nobody holds or waits for a slot (a hint: it may change at once).
   bool idle() const;
+  // Work at urgency `u` or more urgent holds a slot or waits for one (a hint). A session asks
+  // before speculating: with another person's look or first phrase in line, a look on a guess
+  // would only stand in front of it.
+  bool busy_with(Urgency u) const;
   // How many computations wait for a slot now (a hint, for diagnostics and tests).
   size_t waiting() const;
   int slots() const { return slots_; }
@@ -111,6 +115,7 @@ class ComputeArbiter {
   std::condition_variable cv_;
   int free_ = 0;
   int holders_ = 0;
+  std::vector<const Holder*> holding_;  // the holders of slots now (not those that lent theirs)
   uint64_t next_ticket_ = 0;
   std::vector<Place> waiting_;
   // The most urgent waiter's urgency (kNobody when none): what a yield point compares to.

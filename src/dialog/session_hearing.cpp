@@ -227,10 +227,14 @@ void Session::Impl::after_input(int64_t n) {
   const TurnWaits waits = turn_waits(cfg.turn);
   // The voice stopped (its energy fell) while the VAD, smeared over its context, still hears
   // speech: look now, so the answer can be on its way 50-100 ms sooner. Only speculation starts
-  // here; the turn still ends by the VAD's silence.
+  // here; the turn still ends by the VAD's silence. Not while another look or first phrase holds
+  // or waits for the machine (other sessions'): this guess, often a pause inside a sentence,
+  // would stand in line before them, by its earlier start, and the look at the VAD's pause
+  // comes soon enough behind them.
   if (speaking && !utt.look_pending && !utt.look_done && utt.speech_total >= kEarlyLookMinSpeech &&
       offset.quiet_ms() >= kEarlyLookQuietMs &&
-      endpointer->last_probability() < kEarlyLookMaxProbability) {
+      endpointer->last_probability() < kEarlyLookMaxProbability &&
+      !engine->arbiter().busy_with(Urgency::Now)) {
     request_look();
     utt.look_early = true;
   }

@@ -1,7 +1,8 @@
 // Tests of ComputeArbiter, the one lender of the machine to every session's model work: a slot at
 // a time, the most urgent waiter first (first come first served among equals), yield points that
-// lend a held slot to more urgent work and take it back, try_acquire only on an idle machine, and
-// waits that end when their token is raised.
+// lend a held slot to more urgent work and take it back, try_acquire only on an idle machine,
+// busy_with as a hint of urgent work held or in line, and waits that end when their token is
+// raised.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -288,6 +289,48 @@ TEST(ComputeArbiter, ATokenThatOutlivesItsLeaseYieldsNothing) {
   rt::check_cancel(kept);  // returns at once: it holds nothing to lend
   { auto gone = std::move(now); }
   waiter.join();
+}
+
+TEST(ComputeArbiter, BusyWithSaysWhetherWorkThatUrgentHoldsOrWaits) {
+  ComputeArbiter arbiter(1);
+  const CancelToken none;
+  EXPECT_FALSE(arbiter.busy_with(Urgency::Idle));
+  {
+    auto partial = arbiter.acquire(Urgency::Idle, none);
+    EXPECT_TRUE(arbiter.busy_with(Urgency::Idle));
+    EXPECT_FALSE(arbiter.busy_with(Urgency::Now));
+    partial.set_urgency(Urgency::Now);  // a holder's urgency is read as it is now
+    EXPECT_TRUE(arbiter.busy_with(Urgency::Now));
+    partial.set_urgency(Urgency::Soon);
+    EXPECT_FALSE(arbiter.busy_with(Urgency::Now));
+    EXPECT_TRUE(arbiter.busy_with(Urgency::Soon));
+    // A look waiting in line counts as much as one that runs; and once it runs in the lent slot,
+    // the holder that lent it no longer counts.
+    std::atomic<bool> done{false};
+    std::thread look([&] {
+      auto lease = arbiter.acquire(Urgency::Now, none);
+      EXPECT_TRUE(arbiter.busy_with(Urgency::Now));
+      done = true;
+    });
+    ASSERT_TRUE(eventually([&] { return arbiter.waiting() == 1; }));
+    EXPECT_TRUE(arbiter.busy_with(Urgency::Now));
+    std::atomic<bool> ended{false};
+    std::thread yielder([&] {
+      try {
+        rt::check_cancel(partial.token());  // lends the slot to the look, then takes it back
+      } catch (const Cancelled&) {
+        ended = true;
+      }
+    });
+    yielder.join();
+    look.join();
+    EXPECT_TRUE(done.load());
+    EXPECT_FALSE(ended.load());
+    EXPECT_FALSE(arbiter.busy_with(Urgency::Now));
+    EXPECT_TRUE(arbiter.busy_with(Urgency::Soon));
+  }
+  EXPECT_FALSE(arbiter.busy_with(Urgency::Idle));
+  EXPECT_TRUE(arbiter.idle());
 }
 
 }  // namespace
