@@ -13,8 +13,10 @@ namespace duet::rt {
 class ThreadPool;
 
 struct DenseAttentionScratch {
-  size_t floats = 0;  // f32 scratch: per thread, a head's q, k, v^T, output and its n x n scores
-  size_t bytes = 0;   // matmul scratch, per thread
+  // Both for all threads together: each thread's share holds a head's q, k, v^T, output and n x n
+  // scores (floats), and what its GEMMs need (bytes).
+  size_t floats = 0;  // f32 scratch
+  size_t bytes = 0;   // matmul scratch
 };
 
 // Scratch for n positions of head_dim on `threads` threads (the pool's size, 1 without a pool).

@@ -38,30 +38,31 @@ std::vector<double> reference(const std::vector<float>& q, const std::vector<flo
   return out;
 }
 
-void check(int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
+struct Qkv {
+  std::vector<float> q, k, v;
+};
+
+// Keys scaled up so the softmax is far from uniform (a real test of the score GEMM).
+Qkv inputs(int64_t n, int64_t n_head, int64_t hd) {
   const size_t size = static_cast<size_t>(n * n_head * hd);
-  // Keys scaled up so the softmax is far from uniform (a real test of the score GEMM).
-  const auto q = random_floats(size, 11, -2.0f, 2.0f), k = random_floats(size, 12, -2.0f, 2.0f),
-             v = random_floats(size, 13);
-  const DenseAttentionScratch need = dense_attention_scratch(n, hd, pool ? pool->size() : 1);
-  std::vector<float> scratch(need.floats);
-  std::vector<uint8_t> mm(need.bytes);
-  std::vector<float> out(size, NAN);
-  dense_attention(q.data(), k.data(), v.data(), n, n_head, hd, 0.0f, out.data(), scratch, mm, pool);
-  const auto want = reference(q, k, v, n, n_head, hd);
-  for (size_t i = 0; i < size; ++i) ASSERT_NEAR(out[i], want[i], 2e-5) << "n " << n << " element " << i;
+  return {random_floats(size, 11, -2.0f, 2.0f), random_floats(size, 12, -2.0f, 2.0f),
+          random_floats(size, 13)};
 }
 
-std::vector<float> run(int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
-  const size_t size = static_cast<size_t>(n * n_head * hd);
-  const auto q = random_floats(size, 21, -2.0f, 2.0f), k = random_floats(size, 22, -2.0f, 2.0f),
-             v = random_floats(size, 23);
+std::vector<float> attend(const Qkv& x, int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
   const DenseAttentionScratch need = dense_attention_scratch(n, hd, pool ? pool->size() : 1);
   std::vector<float> scratch(need.floats);
   std::vector<uint8_t> mm(need.bytes);
-  std::vector<float> out(size, NAN);
-  dense_attention(q.data(), k.data(), v.data(), n, n_head, hd, 0.0f, out.data(), scratch, mm, pool);
+  std::vector<float> out(x.q.size(), NAN);
+  dense_attention(x.q.data(), x.k.data(), x.v.data(), n, n_head, hd, 0.0f, out.data(), scratch, mm, pool);
   return out;
+}
+
+void check(int64_t n, int64_t n_head, int64_t hd, ThreadPool* pool) {
+  const Qkv x = inputs(n, n_head, hd);
+  const auto out = attend(x, n, n_head, hd, pool);
+  const auto want = reference(x.q, x.k, x.v, n, n_head, hd);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], want[i], 2e-5) << "n " << n << " element " << i;
 }
 
 TEST(DenseAttention, MatchesTheReferenceForShortAndLongSequences) {
@@ -83,8 +84,9 @@ TEST(DenseAttention, HeadsSpreadOverThreadsGiveTheSameBitsAsOneThread) {
   // Whole heads per thread (6 heads, 3 threads: some threads take two) and one head whose GEMMs
   // are split instead: the arithmetic must not depend on the threading.
   ThreadPool pool(3);
-  EXPECT_EQ(run(130, 6, 64, &pool), run(130, 6, 64, nullptr));
-  EXPECT_EQ(run(61, 1, 64, &pool), run(61, 1, 64, nullptr));
+  const Qkv six = inputs(130, 6, 64), one = inputs(61, 1, 64);
+  EXPECT_EQ(attend(six, 130, 6, 64, &pool), attend(six, 130, 6, 64, nullptr));
+  EXPECT_EQ(attend(one, 61, 1, 64, &pool), attend(one, 61, 1, 64, nullptr));
 }
 
 TEST(DenseAttention, ScratchForEveryThreadIsRequired) {
