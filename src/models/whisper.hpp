@@ -142,11 +142,10 @@ class WhisperState {
   rt::KvCache cross_;  // [n_text_layer, n_audio_ctx, heads, head_dim] F32
   std::vector<rt::KvCache> self_;  // per slot [n_text_layer, n_text_ctx, heads, head_dim] F32
   // encoder scratch
-  std::vector<float> mel_t_, conv_a_, x_, h_, q_, k_, v_, attn_, ffn_;
-  std::vector<float> cols_;
+  std::vector<float> mel_t_, conv_a_, x_, h_, q_, k_, v_, attn_;
+  std::vector<float> work_;  // im2col columns, attention scratch, then FFN activations
   std::vector<uint8_t> mm_;
   std::vector<float> attn_scratch_;
-  std::vector<float> dense_scratch_;  // the encoder's self-attention (rt::dense_attention)
   // decoder scratch
   int64_t dec_cap_ = 0;
   std::vector<float> dx_, dh_, dq_, dk_, dv_, dattn_, dffn_;

@@ -81,7 +81,6 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   const int64_t t1 = rt::conv1d_out_len(n_frames, c1);
   const int64_t T = rt::conv1d_out_len(t1, c2);
   grow(conv_a_, static_cast<size_t>(t1) * d);
-  grow(cols_, std::max(rt::conv1d_scratch_floats(n_frames, c1), rt::conv1d_scratch_floats(t1, c2)));
   grow(mm_, std::max(rt::conv1d_matmul_scratch_bytes(m.conv1_w.type, n_frames, c1),
                      rt::conv1d_matmul_scratch_bytes(m.conv2_w.type, t1, c2)));
   const size_t td = static_cast<size_t>(T) * d;
@@ -92,10 +91,13 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   grow(v_, td);
   grow(attn_, td);
   const int64_t ff = m.enc[0].up.w.n_out;
-  grow(ffn_, static_cast<size_t>(T) * ff);
   const rt::DenseAttentionScratch dense =
       rt::dense_attention_scratch(T, d / hp.n_audio_head, pool_ ? pool_->size() : 1);
-  grow(dense_scratch_, dense.floats);
+  // One buffer for what is never live at once: the stem's im2col columns, a layer's attention
+  // scratch and its FFN activations (it saves each session about 5 MB at 10 s of audio).
+  const size_t cols = std::max(rt::conv1d_scratch_floats(n_frames, c1), rt::conv1d_scratch_floats(t1, c2));
+  grow(work_, std::max({cols, dense.floats, static_cast<size_t>(T) * ff}));
+  float* const ffn = work_.data();
   grow(mm_, dense.bytes);
   float* const x = x_.data();
   float* const h = h_.data();
@@ -104,12 +106,12 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   };
 
   // The convolutions' biases go with the GELU after them, in the same pass over each row.
-  rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, nullptr, c1, conv_a_.data(), cols_, mm_, pool_);
+  rt::conv1d(mel_t_.data(), n_frames, m.conv1_w, nullptr, c1, conv_a_.data(), work_, mm_, pool_);
   for_rows(pool_, t1, [&](int64_t b, int64_t e) {
     rt::add_row(rows(conv_a_.data(), b), m.conv1_b, e - b, d);
     rt::gelu(rows(conv_a_.data(), b), rows(conv_a_.data(), b), (e - b) * d, rt::GeluKind::Erf);
   });
-  rt::conv1d(conv_a_.data(), t1, m.conv2_w, nullptr, c2, x, cols_, mm_, pool_);
+  rt::conv1d(conv_a_.data(), t1, m.conv2_w, nullptr, c2, x, work_, mm_, pool_);
   for_rows(pool_, T, [&](int64_t b, int64_t e) {
     rt::add_row(rows(x, b), m.conv2_b, e - b, d);
     rt::gelu(rows(x, b), rows(x, b), (e - b) * d, rt::GeluKind::Erf);
@@ -130,7 +132,7 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
       add_bias(l.v, v_.data(), b, e);
     });
     rt::dense_attention(q_.data(), k_.data(), v_.data(), T, hp.n_audio_head, d / hp.n_audio_head,
-                        0.0f, attn_.data(), dense_scratch_, mm_, pool_);
+                        0.0f, attn_.data(), work_, mm_, pool_);
     matmul_fwd(l.o, attn_.data(), T, h, mm_, pool_);
     for_rows(pool_, T, [&](int64_t b, int64_t e) {
       add_bias(l.o, h, b, e);
@@ -140,12 +142,12 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
     for_rows(pool_, T, [&](int64_t b, int64_t e) {
       rt::layer_norm(rows(x, b), l.ffn_norm.w, l.ffn_norm.b, rows(h, b), e - b, d, hp.eps);
     });
-    matmul_fwd(l.up, h, T, ffn_.data(), mm_, pool_);
+    matmul_fwd(l.up, h, T, ffn, mm_, pool_);
     for_rows(pool_, T, [&](int64_t b, int64_t e) {
-      add_bias(l.up, ffn_.data(), b, e);
-      rt::gelu(rows(ffn_.data(), b, ff), rows(ffn_.data(), b, ff), (e - b) * ff, rt::GeluKind::Erf);
+      add_bias(l.up, ffn, b, e);
+      rt::gelu(rows(ffn, b, ff), rows(ffn, b, ff), (e - b) * ff, rt::GeluKind::Erf);
     });
-    matmul_fwd(l.down, ffn_.data(), T, h, mm_, pool_);
+    matmul_fwd(l.down, ffn, T, h, mm_, pool_);
     for_rows(pool_, T, [&](int64_t b, int64_t e) {
       add_bias(l.down, h, b, e);
       rt::add(rows(x, b), rows(h, b), rows(x, b), (e - b) * d);
