@@ -73,7 +73,6 @@ void ComputeArbiter::wait_for_slot(std::unique_lock<std::mutex>& lock, const Pla
     if (free_ > 0 && first_in_line(place)) {
       leave_line();
       --free_;
-      ++holders_;
       if (free_ > 0) cv_.notify_all();  // the next in line may take another slot
       return;
     }
@@ -100,7 +99,6 @@ std::optional<ComputeArbiter::Lease> ComputeArbiter::try_acquire(Urgency urgency
   std::lock_guard lock(mu_);
   if (free_ == 0 || !waiting_.empty()) return std::nullopt;
   --free_;
-  ++holders_;
   const Place place{static_cast<int>(urgency), ComputeClaim::Clock::now(), next_ticket_++};
   auto h = std::make_shared<Holder>(*this, place, cancel, std::nullopt);
   holding_.push_back(h.get());
@@ -109,7 +107,7 @@ std::optional<ComputeArbiter::Lease> ComputeArbiter::try_acquire(Urgency urgency
 
 bool ComputeArbiter::idle() const {
   std::lock_guard lock(mu_);
-  return holders_ == 0 && waiting_.empty();
+  return holding_.empty() && waiting_.empty();
 }
 
 bool ComputeArbiter::busy_with(Urgency u) const {
@@ -138,7 +136,6 @@ void ComputeArbiter::yield(Holder& h) {
   // Lend the slot, then wait for it in line at its own place.
   h.held.store(false, std::memory_order_relaxed);
   ++free_;
-  --holders_;
   std::erase(holding_, &h);
   cv_.notify_all();
   // Throws Cancelled: the slot stays lent.
@@ -153,7 +150,6 @@ void ComputeArbiter::give_back(Holder& h) {
     if (!h.held.load(std::memory_order_relaxed)) return;
     h.held.store(false, std::memory_order_relaxed);
     ++free_;
-    --holders_;
     std::erase(holding_, &h);
   }
   cv_.notify_all();

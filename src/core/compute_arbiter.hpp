@@ -114,7 +114,6 @@ class ComputeArbiter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int free_ = 0;
-  int holders_ = 0;
   std::vector<const Holder*> holding_;  // the holders of slots now (not those that lent theirs)
   uint64_t next_ticket_ = 0;
   std::vector<Place> waiting_;
