@@ -14,9 +14,10 @@ namespace {
 
 constexpr int64_t kSamplesPerMs = kRate / 1000;
 // Audio between partial transcripts: each one encodes Whisper's whole context (about 100 ms on 2
-// cores), done while the person speaks and the CPU is otherwise idle. Their stable words let the
-// LLM prefill the person's message, and the last one is the draft the look at the pause verifies.
-constexpr int64_t kPartialEvery = 500 * kSamplesPerMs;
+// cores), done while the person speaks and the CPU is otherwise idle. Their words let the LLM
+// prefill the person's message, and the last one is the draft the look at the pause verifies: the
+// fresher it is, the fewer words both have left to do once the person stops.
+constexpr int64_t kPartialEvery = 300 * kSamplesPerMs;
 constexpr int64_t kResumeAfter = 64 * kSamplesPerMs;    // speech after a look that means "goes on"
 // The early look at the acoustic end of speech: after this much quiet while the VAD's probability
 // is already falling, in an utterance of at least this much speech. Under the relook bound an
@@ -315,9 +316,10 @@ void Session::Impl::request_look() {
 void Session::Impl::on_partial(const Frame& f) {
   if (f.epoch == utt.id) asr_busy = false;
   if (f.epoch != utt.id || f.turn == 0 || !utt.open) return;
-  // The words that will not change are the start of the person's message: prefill them now.
-  const std::string stable = spoken_text(f.detail);
-  if (!stable.empty() && !cfg.cascade && cfg.turn.create_response && !reply) warm_llm(&stable);
+  // The words heard so far are the likely start of the person's message: prefill them now. The
+  // cache keeps the longest common prefix, so words the look reads differently cost nothing.
+  const std::string heard = spoken_text(f.text);
+  if (!heard.empty() && !cfg.cascade && cfg.turn.create_response && !reply) warm_llm(&heard);
   emit({.kind = FrameKind::TranscriptPartial, .turn = utt.id, .time_ms = f.time_ms,
         .text = f.text, .detail = f.detail});
 }
