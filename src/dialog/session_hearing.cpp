@@ -20,10 +20,15 @@ constexpr int64_t kSamplesPerMs = kRate / 1000;
 constexpr int64_t kPartialEvery = 300 * kSamplesPerMs;
 constexpr int64_t kResumeAfter = 64 * kSamplesPerMs;    // speech after a look that means "goes on"
 // The early look at the acoustic end of speech: after this much quiet while the VAD's probability
-// is already falling, in an utterance of at least this much speech. Under the relook bound an
-// early look's transcript is read again once the VAD, too, hears the pause.
+// has begun to fall (Silero stays above 0.9 for 50-140 ms after the voice stops), in an utterance
+// of at least this much speech. Under the relook bound an early look's transcript is read again
+// once the VAD, too, hears the pause.
 constexpr int kEarlyLookQuietMs = 40;
-constexpr float kEarlyLookMaxProbability = 0.9f;
+constexpr float kEarlyLookMaxProbability = 0.98f;
+// Speech after a look began that is too short to mean "goes on" (a short word after a gap, "...
+// take | to ..."), but more than a final consonant's release: the look missed it, so the turn is
+// not committed on it; it is read again at the pause.
+constexpr int64_t kRelookAfter = 32 * kSamplesPerMs;
 constexpr int64_t kEarlyLookMinSpeech = 300 * kSamplesPerMs;
 constexpr double kRelookBelow = 0.8;
 constexpr size_t kMaxUtteranceAudio = 30 * kRate;
@@ -231,24 +236,30 @@ void Session::Impl::after_input(int64_t n) {
   // here; the turn still ends by the VAD's silence. Not while another look or first phrase holds
   // or waits for the machine (other sessions'): this guess, often a pause inside a sentence,
   // would stand in line before them, by its earlier start, and the look at the VAD's pause
-  // comes soon enough behind them.
-  if (speaking && !utt.look_pending && !utt.look_done && utt.speech_total >= kEarlyLookMinSpeech &&
+  // comes soon enough behind them. After speech the look in hand (or in flight) did not hear, a
+  // fresh look is due, at the voice's next fall or at the pause, and the turn is not committed on
+  // the old one.
+  const bool missed_speech = (utt.look_pending || utt.look_done) && utt.speech_run >= kRelookAfter;
+  if (speaking && ((!utt.look_pending && !utt.look_done) || missed_speech) &&
+      utt.speech_total >= kEarlyLookMinSpeech &&
       offset.quiet_ms() >= kEarlyLookQuietMs &&
       endpointer->last_probability() < kEarlyLookMaxProbability &&
       !engine->arbiter().busy_with(Urgency::Now)) {
     request_look();
     utt.look_early = true;
   }
-  // A look at the pause; or again, when an early look read as unfinished: Whisper hears a
-  // trailing-off voice, cut close, as a sentence that goes on.
-  const bool relook = utt.look_done && utt.look_early && utt.end_probability < kRelookBelow;
+  // A look at the pause; or again, when an early look read as unfinished (Whisper hears a
+  // trailing-off voice, cut close, as a sentence that goes on), or when a look missed speech.
+  const bool relook = (utt.look_done && utt.look_early && utt.end_probability < kRelookBelow) ||
+                      ((utt.look_pending || utt.look_done) && utt.speech_run >= kRelookAfter);
   if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
     request_look();
   }
+  const bool heard_all = utt.speech_run < kRelookAfter;
   if (utt.look_done &&
       (utt.commit_requested ||
-       heard_silence_ms(speaking) >= silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in,
-                                                         utt.end_pitch))) {
+       (heard_all && heard_silence_ms(speaking) >= silence_to_end_turn(cfg.turn, utt.end_probability,
+                                                                       utt.barged_in, utt.end_pitch)))) {
     commit_turn(utt.commit_requested);
   }
 }

@@ -1,8 +1,9 @@
 """The conversation engine, end to end with the real models: scripted person audio (espeak-ng
 voices, coughs, music) played in real time through `duet converse`, Duet's side read back from
 the stereo WAV on the same timeline, and the engine's events. These are the scenarios of issue 7:
-every turn answered, a pause mid-sentence not answered early (after a trailing word, and after a
-finished-looking sentence said with a rising voice), noise alone never answered, a
+every turn answered, a pause mid-sentence not answered early (after a trailing word, after a
+short word the look at the voice's fall missed, and after a finished-looking sentence said with a
+rising voice), noise alone never answered, a
 barge-in stopping speech within 100 ms with the history cut, a backchannel not stopping Duet."""
 from __future__ import annotations
 
@@ -112,6 +113,21 @@ def test_a_pause_in_the_middle_of_a_sentence_does_not_start_an_answer(duet_bin, 
     events, traces, duet, rate = converse(duet_bin, tmp_path, script)
     assert_one_turn_answered_after_its_end(script, events, duet, rate)
     assert "beach" in traces[0]["transcript"].lower(), traces
+
+
+def test_a_hesitation_after_a_short_word_is_not_answered_from_a_look_that_missed_the_word(duet_bin, tmp_path):
+    # The early look at the voice's fall can come in the gap before "to"; "to" is too short to
+    # void it, and "How long does it take?" reads as finished. Committed on that look, Duet would
+    # answer in the middle of the question; the look is read again at the pause instead.
+    voice = {"voice": "en-gb-scotland", "wpm": 150, "pitch": 35}
+    script = (Script().silence(1.0)
+              .say("How long does it take to", **voice)
+              .silence(0.5)
+              .say("boil an egg?", **voice)
+              .silence(6.0))
+    events, traces, duet, rate = converse(duet_bin, tmp_path, script)
+    assert_one_turn_answered_after_its_end(script, events, duet, rate)
+    assert "egg" in traces[0]["transcript"].lower(), traces
 
 
 def test_a_finished_looking_sentence_said_with_a_rising_voice_is_waited_for(duet_bin, tmp_path):
