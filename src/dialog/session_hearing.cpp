@@ -27,7 +27,7 @@ constexpr int kEarlyLookQuietMs = 40;
 constexpr float kEarlyLookMaxProbability = 0.98f;
 // Speech after a look began that is too short to mean "goes on" (a short word after a gap, "...
 // take | to ..."), but more than a final consonant's release: the look missed it, so the turn is
-// not committed on it; it is read again at the pause.
+// not committed on it; it is looked at again at the voice's next fall or at the pause.
 constexpr int64_t kRelookAfter = 32 * kSamplesPerMs;
 constexpr int64_t kEarlyLookMinSpeech = 300 * kSamplesPerMs;
 constexpr double kRelookBelow = 0.8;
@@ -239,8 +239,10 @@ void Session::Impl::after_input(int64_t n) {
   // comes soon enough behind them. After speech the look in hand (or in flight) did not hear, a
   // fresh look is due, at the voice's next fall or at the pause, and the turn is not committed on
   // the old one.
-  const bool missed_speech = (utt.look_pending || utt.look_done) && utt.speech_run >= kRelookAfter;
-  if (speaking && ((!utt.look_pending && !utt.look_done) || missed_speech) &&
+  const auto missed_speech = [&] {
+    return (utt.look_pending || utt.look_done) && utt.speech_run >= kRelookAfter;
+  };
+  if (speaking && ((!utt.look_pending && !utt.look_done) || missed_speech()) &&
       utt.speech_total >= kEarlyLookMinSpeech &&
       offset.quiet_ms() >= kEarlyLookQuietMs &&
       endpointer->last_probability() < kEarlyLookMaxProbability &&
@@ -250,18 +252,15 @@ void Session::Impl::after_input(int64_t n) {
   }
   // A look at the pause; or again, when an early look read as unfinished (Whisper hears a
   // trailing-off voice, cut close, as a sentence that goes on), or when a look missed speech.
-  const bool relook = (utt.look_done && utt.look_early && utt.end_probability < kRelookBelow) ||
-                      ((utt.look_pending || utt.look_done) && utt.speech_run >= kRelookAfter);
+  const bool relook =
+      (utt.look_done && utt.look_early && utt.end_probability < kRelookBelow) || missed_speech();
   if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
     request_look();
   }
-  const bool heard_all = utt.speech_run < kRelookAfter;
-  if (utt.look_done &&
-      (utt.commit_requested ||
-       (heard_all && heard_silence_ms(speaking) >= silence_to_end_turn(cfg.turn, utt.end_probability,
-                                                                       utt.barged_in, utt.end_pitch)))) {
-    commit_turn(utt.commit_requested);
-  }
+  const int end_wait_ms =
+      silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in, utt.end_pitch);
+  const bool pause_ends_turn = !missed_speech() && heard_silence_ms(speaking) >= end_wait_ms;
+  if (utt.look_done && (utt.commit_requested || pause_ends_turn)) commit_turn(utt.commit_requested);
 }
 
 int Session::Impl::heard_silence_ms(bool speaking) const {
