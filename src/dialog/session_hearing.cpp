@@ -257,10 +257,12 @@ void Session::Impl::after_input(int64_t n) {
   if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
     request_look();
   }
-  const int end_wait_ms =
-      silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in, utt.end_pitch);
-  const bool pause_ends_turn = !missed_speech() && heard_silence_ms(speaking) >= end_wait_ms;
-  if (utt.look_done && (utt.commit_requested || pause_ends_turn)) commit_turn(utt.commit_requested);
+  if (!utt.look_done) return;
+  const bool pause_ends_turn =
+      !missed_speech() &&
+      heard_silence_ms(speaking) >=
+          silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in, utt.end_pitch);
+  if (utt.commit_requested || pause_ends_turn) commit_turn(utt.commit_requested);
 }
 
 int Session::Impl::heard_silence_ms(bool speaking) const {
