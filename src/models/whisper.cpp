@@ -175,6 +175,20 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::filesystem::pa
       l.down = linear(f, p + ".ffn_down", ff, d);
       m->dec.push_back(l);
     }
+    // Everything that runs once per audio position goes through the integer GEMM.
+    auto pack = [&](rt::WeightView& w) {
+      m->int16_panels_.push_back(rt::pack_int16_panels(w));
+      w.int16 = m->int16_panels_.back().get();
+    };
+    pack(m->conv1_w);
+    pack(m->conv2_w);
+    for (EncoderLayer& l : m->enc) {
+      for (Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.up, &l.down}) pack(lin->w);
+    }
+    for (DecoderLayer& l : m->dec) {
+      pack(l.cross_k.w);
+      pack(l.cross_v.w);
+    }
     return std::shared_ptr<const WhisperModel>(std::move(m));
   });
 }

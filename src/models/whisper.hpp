@@ -15,6 +15,7 @@
 #include "core/cancel.hpp"
 #include "runtime/attention.hpp"
 #include "runtime/conv1d.hpp"
+#include "runtime/gemm_int16.hpp"
 #include "runtime/gguf.hpp"
 #include "runtime/matmul.hpp"
 
@@ -102,6 +103,9 @@ class WhisperModel {
   std::vector<std::string> vocab_, vocab_bytes_;
   std::vector<std::string> lang_codes_;
   std::vector<int32_t> lang_ids_;
+  // The encoder's weights (and the decoder's cross-attention keys and values, which run over every
+  // audio position) packed for the integer GEMM; the views above point at them.
+  std::vector<std::shared_ptr<const rt::Int16Panels>> int16_panels_;
 };
 
 // One stream's working memory. Create once per stream (sized for the full 30 s context) and reuse.

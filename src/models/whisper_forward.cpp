@@ -22,7 +22,7 @@ void grow(std::vector<T>& v, size_t n) {
 // y = x W^T, without the bias.
 void matmul_fwd(const Linear& l, const float* x, int64_t n, float* y, std::vector<uint8_t>& mm,
                 rt::ThreadPool* pool) {
-  grow(mm, rt::matmul_scratch_bytes(l.w.type, l.w.n_in, n));
+  grow(mm, rt::matmul_scratch_bytes(l.w, n));
   rt::matmul(l.w, x, n, y, mm, pool);
 }
 
@@ -81,8 +81,8 @@ void WhisperState::encode(std::span<const float> mel, int64_t n_frames, const Ca
   const int64_t t1 = rt::conv1d_out_len(n_frames, c1);
   const int64_t T = rt::conv1d_out_len(t1, c2);
   grow(conv_a_, static_cast<size_t>(t1) * d);
-  grow(mm_, std::max(rt::conv1d_matmul_scratch_bytes(m.conv1_w.type, n_frames, c1),
-                     rt::conv1d_matmul_scratch_bytes(m.conv2_w.type, t1, c2)));
+  grow(mm_, std::max(rt::conv1d_matmul_scratch_bytes(m.conv1_w, n_frames, c1),
+                     rt::conv1d_matmul_scratch_bytes(m.conv2_w, t1, c2)));
   const size_t td = static_cast<size_t>(T) * d;
   grow(x_, td);
   grow(h_, td);

@@ -24,6 +24,10 @@ size_t conv1d_matmul_scratch_bytes(DType w_type, int64_t t_in, const Conv1dParam
   return matmul_scratch_bytes(w_type, p.c_in * p.kernel, conv1d_out_len(t_in, p));
 }
 
+size_t conv1d_matmul_scratch_bytes(const WeightView& w, int64_t t_in, const Conv1dParams& p) {
+  return matmul_scratch_bytes(w, conv1d_out_len(t_in, p));
+}
+
 void conv1d(const float* x, int64_t t_in, const WeightView& w, const float* b,
             const Conv1dParams& p, float* y, std::span<float> cols, std::span<uint8_t> mm_scratch,
             ThreadPool* pool) {

@@ -29,6 +29,7 @@ int64_t conv1d_out_len(int64_t t_in, const Conv1dParams& p);
 // Floats of im2col scratch and bytes of matmul scratch for t_in input steps.
 size_t conv1d_scratch_floats(int64_t t_in, const Conv1dParams& p);
 size_t conv1d_matmul_scratch_bytes(DType w_type, int64_t t_in, const Conv1dParams& p);
+size_t conv1d_matmul_scratch_bytes(const WeightView& w, int64_t t_in, const Conv1dParams& p);
 
 // y[t, o] = b[o] + sum_{i,k} w[o, i, k] * x[t*stride + k*dilation - pad_left, i] (0 outside).
 // w: a WeightView with n_out = c_out, n_in = c_in * kernel. b: f32 [c_out] or null.

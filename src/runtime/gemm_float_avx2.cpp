@@ -15,6 +15,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 #include "runtime/float_rows_avx2.hpp"
+#include "runtime/gemm_store_avx2.hpp"
 
 namespace duet::rt::kern {
 namespace {
@@ -68,37 +69,6 @@ void pack_panel(const WeightView& w, int64_t o0, int nr, int64_t k0, int64_t kc,
   }
 }
 
-// Stores the first m rows of acc[2 * row + half] to y (row stride ys), only columns < nr, adding
-// what y holds when accumulating.
-inline void store_rows(const __m256* acc, int m, float* y, size_t ys, int nr, bool accumulate) {
-  if (nr == kGemmPanel) {
-    for (int r = 0; r < m; ++r) {
-      float* yr = y + static_cast<size_t>(r) * ys;
-      __m256 lo = acc[2 * r], hi = acc[2 * r + 1];
-      if (accumulate) {
-        lo = _mm256_add_ps(lo, _mm256_loadu_ps(yr));
-        hi = _mm256_add_ps(hi, _mm256_loadu_ps(yr + 8));
-      }
-      _mm256_storeu_ps(yr, lo);
-      _mm256_storeu_ps(yr + 8, hi);
-    }
-    return;
-  }
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i mask_lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
-  const __m256i mask_hi = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
-  for (int r = 0; r < m; ++r) {
-    float* yr = y + static_cast<size_t>(r) * ys;
-    __m256 lo = acc[2 * r], hi = acc[2 * r + 1];
-    if (accumulate) {
-      lo = _mm256_add_ps(lo, _mm256_maskload_ps(yr, mask_lo));
-      hi = _mm256_add_ps(hi, _mm256_maskload_ps(yr + 8, mask_hi));
-    }
-    _mm256_maskstore_ps(yr, mask_lo, lo);
-    _mm256_maskstore_ps(yr + 8, mask_hi, hi);
-  }
-}
-
 // y[r * ys + o] (+)= sum_k x[r * xs + k] * panel[k * 16 + o] for r < m (1..6), o < nr. The twelve
 // accumulators are named variables so they stay in registers; rows past m re-read the last real
 // row (never past the activations) and are not stored.
@@ -131,7 +101,7 @@ void micro(int64_t kc, const float* x, size_t xs, int m, const float* panel, flo
     b5 = _mm256_fmadd_ps(w1, v, b5);
   }
   const __m256 acc[2 * kGemmTokens] = {a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5};
-  store_rows(acc, m, y, ys, nr, accumulate);
+  store_tile_rows(acc, m, y, ys, nr, accumulate);
 }
 
 template <class F>

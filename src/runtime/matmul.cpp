@@ -1,4 +1,5 @@
-// matmul(): float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
+// matmul(): weights a model packed for the integer GEMM take it with enough tokens (gemm_int16.hpp);
+// float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
 // else quantizes activations once, then splits output rows over the pool and runs the type's tile
 // kernel (tile_rows weight rows x tile_cols tokens), or for more tokens than a tile takes its
 // gemm_rows kernel where it has one. Must never allocate or read past the weight rows and
@@ -9,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "runtime/gemm_float.hpp"
+#include "runtime/gemm_int16.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace duet::rt {
@@ -68,6 +70,12 @@ size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
   return dtype_row_bytes(t->act_type, n_in) * static_cast<size_t>(n_tokens) + kScratchAlign;
 }
 
+size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tokens) {
+  const size_t base = matmul_scratch_bytes(w.type, w.n_in, n_tokens);
+  if (!w.int16 || n_tokens < kInt16MinTokens) return base;
+  return std::max(base, gemm_int16_scratch_bytes(w.n_in, n_tokens));
+}
+
 void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin, int64_t tile_end,
                    const uint8_t* a, size_t a_stride, int64_t n_tokens, float* y) {
   const int tr = t.tile_rows;
@@ -93,6 +101,10 @@ void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin
 
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
+  if (gemm_int16_applies(w, isa, n_tokens)) {
+    gemm_int16(w, x, n_tokens, y, scratch, pool);
+    return;
+  }
   if (gemm_float_applies(w.type, isa, n_tokens) && (!pool || pool->size() <= kGemmMaxThreads)) {
     gemm_float(w, x, n_tokens, y, scratch, pool);
     return;

@@ -20,6 +20,7 @@
 namespace duet::rt {
 
 class ThreadPool;
+struct Int16Panels;
 
 // A 2-D weight matrix: n_out rows, each n_in elements of `type` (row_bytes bytes), contiguous.
 struct WeightView {
@@ -28,6 +29,9 @@ struct WeightView {
   int64_t n_out = 0;              // ne1: rows (output features)
   const uint8_t* data = nullptr;  // type [n_out, n_in], row r at data + r * row_bytes
   size_t row_bytes = 0;
+  // The same weights packed for the integer GEMM (gemm_int16.hpp) by the model that owns them;
+  // matmul() takes that path for enough tokens when set. Null: the float or quantized kernels.
+  const Int16Panels* int16 = nullptr;
 
   // From a GGUF tensor (2-D, or 1 row); throws duet::Error for tensors of more dimensions.
   static WeightView of(const TensorInfo& t);
@@ -37,6 +41,8 @@ struct WeightView {
 // Bytes of scratch matmul() needs for this weight type and activation shape (0 for float weights
 // below kGemmMinTokens tokens; the packed GEMM's per-thread panel buffers above).
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens);
+// The same for these weights, counting the integer GEMM's needs when w.int16 is set.
+size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tokens);
 
 // y = x * W^T. x: f32 [n_tokens, n_in] (rows contiguous); y: f32 [n_tokens, n_out]; scratch at
 // least matmul_scratch_bytes(w.type, w.n_in, n_tokens) bytes. pool may be null (one thread).
