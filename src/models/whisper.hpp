@@ -89,7 +89,8 @@ class WhisperModel {
   Norm enc_norm, dec_norm;
   std::vector<EncoderLayer> enc;
   std::vector<DecoderLayer> dec;
-  rt::WeightView tok_emb;          // [n_vocab, n_text_state], also the output projection
+  rt::WeightView tok_emb;          // [n_vocab, n_text_state]: the token embeddings
+  rt::WeightView tok_out;          // the same, as the output projection (Q8_0: see below)
   const float* dec_pos = nullptr;  // [n_text_ctx, n_text_state]
 
  private:
@@ -106,6 +107,9 @@ class WhisperModel {
   // The encoder's weights (and the decoder's cross-attention keys and values, which run over every
   // audio position) packed for the integer GEMM; the views above point at them.
   std::vector<std::shared_ptr<const rt::Int16Panels>> int16_panels_;
+  // tok_out's bytes: the output projection every decoded token streams from memory, in Q8_0
+  // (half the bytes of F16, for a step bound by memory bandwidth).
+  std::vector<std::vector<uint8_t>> requantized_;
 };
 
 // One stream's working memory. Create once per stream (sized for the full 30 s context) and reuse.
