@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
 #include "core/error.hpp"
@@ -21,8 +19,6 @@ constexpr size_t kAlign = 64;
 
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-void free_aligned(int16_t* p) { std::free(p); }
-
 }  // namespace
 
 std::shared_ptr<const Int16Panels> pack_int16_panels(const WeightView& w) {
@@ -34,13 +30,8 @@ std::shared_ptr<const Int16Panels> pack_int16_panels(const WeightView& w) {
   p->n_out = w.n_out;
   p->n_in_even = (w.n_in + 1) / 2 * 2;
   p->n_panels = (w.n_out + kInt16Panel - 1) / kInt16Panel;
-  const size_t n_values = static_cast<size_t>(p->n_panels * p->n_in_even * kInt16Panel);
-  void* raw = std::aligned_alloc(kAlign, round_up(n_values * sizeof(int16_t)));
-  if (!raw) throw std::bad_alloc();
-  p->data = std::unique_ptr<int16_t[], void (*)(int16_t*)>(static_cast<int16_t*>(raw), free_aligned);
-  std::fill_n(p->data.get(), n_values, int16_t{0});
-  p->scale = std::make_unique<float[]>(static_cast<size_t>(p->n_panels * kInt16Panel));
-  std::fill_n(p->scale.get(), p->n_panels * kInt16Panel, 0.0f);
+  p->data = ZeroedPages(static_cast<size_t>(p->n_panels * p->n_in_even * kInt16Panel) * sizeof(int16_t));
+  p->scale = std::make_unique<float[]>(static_cast<size_t>(p->n_panels * kInt16Panel));  // zeroed
 
   std::vector<float> row(static_cast<size_t>(w.n_in));
   for (int64_t o = 0; o < w.n_out; ++o) {
@@ -53,7 +44,7 @@ std::shared_ptr<const Int16Panels> pack_int16_panels(const WeightView& w) {
     const float scale = max_abs / static_cast<float>(kInt16WeightMax);
     const float inv = max_abs > 0.0f ? 1.0f / scale : 0.0f;
     p->scale[static_cast<size_t>(o)] = scale;
-    int16_t* panel = p->data.get() + (o / kInt16Panel) * p->n_in_even * kInt16Panel;
+    int16_t* panel = reinterpret_cast<int16_t*>(p->data.data()) + (o / kInt16Panel) * p->n_in_even * kInt16Panel;
     const int64_t c = o % kInt16Panel;
     for (int64_t k = 0; k < w.n_in; ++k) {
       const long q = std::lrint(row[k] * inv);

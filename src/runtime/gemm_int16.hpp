@@ -15,6 +15,7 @@
 #include <span>
 
 #include "runtime/matmul.hpp"
+#include "runtime/zeroed_pages.hpp"
 
 namespace duet::rt {
 
@@ -34,10 +35,12 @@ struct Int16Panels {
   int64_t n_in = 0, n_out = 0;
   int64_t n_in_even = 0;  // n_in rounded up to a pair
   int64_t n_panels = 0;
-  std::unique_ptr<int16_t[], void (*)(int16_t*)> data{nullptr, nullptr};  // 64-byte aligned
+  ZeroedPages data;                // int16 [n_panels, n_in_even / 2, 16, 2], page aligned
   std::unique_ptr<float[]> scale;  // [n_panels * 16], 0 past n_out
 
-  const int16_t* panel(int64_t p) const { return data.get() + p * n_in_even * kInt16Panel; }
+  const int16_t* panel(int64_t p) const {
+    return reinterpret_cast<const int16_t*>(data.data()) + p * n_in_even * kInt16Panel;
+  }
 };
 
 // Quantizes and packs float or quantized weights of any type Duet reads (allocates; at load).
