@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "dialog/reply_speaker.hpp"
 #include "dialog/session_impl.hpp"
+#include "dialog/tag_filter.hpp"
 
 namespace duet::dialog {
 
@@ -186,8 +187,15 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text,
           }
         }
       };
-      const auto on_text = [&](std::string_view piece) {
-        stamp({.kind = FrameKind::TextDelta, .text = std::string(piece)});
+      // The model's copies of the prompt's tags ("[third speaker]") are neither shown, kept
+      // nor spoken.
+      TagFilter tags;
+      std::string said;
+      const auto on_text = [&](std::string_view raw) {
+        const std::string piece = tags.push(raw);
+        if (piece.empty()) return;
+        said += piece;
+        stamp({.kind = FrameKind::TextDelta, .text = piece});
         if (!speaker) out_first();
         if (speaker && !whole) {
           speaker->push_text(piece);
@@ -195,11 +203,12 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text,
         }
       };
       const ReplyResult result = llm->reply(messages, options, on_text, work);
+      tags.finish();
       stamp({.kind = FrameKind::Trace,
              .detail = std::to_string(result.prompt_tokens) + " " + std::to_string(result.reused_tokens)});
       if (result.end == ReplyEnd::Cancelled) throw Cancelled{};
       if (speaker) {
-        if (whole) speaker->push_text(result.text);
+        if (whole) speaker->push_text(said);
         speaker->finish();
         speak_ready();
         if (whole && !whole_audio.empty()) {
@@ -207,7 +216,7 @@ void Session::Impl::start_reply(bool speculative, const std::string& user_text,
                  .words = std::move(whole_words)});
         }
       }
-      stamp({.kind = FrameKind::ResponseDone, .text = result.text,
+      stamp({.kind = FrameKind::ResponseDone, .text = said,
              .detail = result.end == ReplyEnd::Length ? "incomplete" : "completed"});
     } catch (const Cancelled&) {
       stamp({.kind = FrameKind::ResponseDone, .detail = "cancelled"});

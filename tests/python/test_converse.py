@@ -87,6 +87,9 @@ def test_every_turn_of_a_multi_turn_conversation_is_answered_after_it_ends(duet_
     spans = audible_spans(duet, rate)
     for turn, trace in zip(turns, traces):
         assert trace["reply"].strip(), trace
+        # Three voices: the later turns are tagged "[second speaker]" and so on in the prompt; a
+        # copy of such a tag in the answer is neither kept nor read aloud.
+        assert "[" not in trace["reply"], trace
         # Duet's first sound for this turn comes after the person stopped (no premature answer),
         # both by the engine's account and on the recording.
         assert trace["first_audio_ms"] / 1000 >= turn["end_s"], (turn, trace)
