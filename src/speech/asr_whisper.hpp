@@ -1,13 +1,12 @@
 // Streaming speech recognition with Whisper: push 16 kHz mono PCM in chunks of any size; every
 // `partial_interval_ms` of new audio a partial hypothesis is decoded; finish() gives the final
 // text of the utterance and starts the next. The stable prefix is the words two consecutive
-// partials agree on (LocalAgreement-2), less the last of them (a word is stable once a word after
-// it is agreed on too); once stable, those tokens are fed to the decoder as a
+// partials agree on (LocalAgreement-2), less those heard in the last 2 s (a word is stable once
+// Whisper has heard what follows it); once stable, those tokens are fed to the decoder as a
 // forced prefix and never generated again; the rest of the latest hypothesis (a partial's or a
 // peek's) is a speculative draft the decoder verifies in one batched pass (same result, fewer
-// sequential steps). Audio
-// beyond 30 s is committed window by window so memory stays bounded. One WhisperAsr per stream;
-// the WhisperModel is shared.
+// sequential steps). Audio beyond 30 s is committed window by window so memory stays bounded.
+// One WhisperAsr per stream; the WhisperModel is shared.
 // Must never block on anything but its own computation, and never drop confirmed text.
 #pragma once
 #include <cstdint>
