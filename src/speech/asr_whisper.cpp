@@ -142,8 +142,9 @@ AsrResult WhisperAsr::partial(const CancelToken& cancel) {
   const double window_s = static_cast<double>(mel_.n_samples()) / kRate;
   int64_t words = 0;
   for (size_t i = 0; i < hyp.size(); ++i) words += starts_word(i) ? 1 : 0;
-  const auto hold_back = std::max<int64_t>(
-      1, static_cast<int64_t>(std::ceil(static_cast<double>(words) / std::max(window_s, 0.1) * kConfirmAfterSeconds)));
+  const double words_per_s = static_cast<double>(words) / std::max(window_s, 0.1);
+  const auto hold_back =
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(words_per_s * kConfirmAfterSeconds)));
   for (int64_t k = 0; k < hold_back && common > confirmed_.size(); ++k) {
     --common;  // into the previous agreed word: hold it back
     back_to_word_start();
