@@ -44,7 +44,7 @@ std::shared_ptr<const Int16Panels> pack_int16_panels(const WeightView& w) {
     const float scale = max_abs / static_cast<float>(kInt16WeightMax);
     const float inv = max_abs > 0.0f ? 1.0f / scale : 0.0f;
     p->scale[static_cast<size_t>(o)] = scale;
-    int16_t* panel = reinterpret_cast<int16_t*>(p->data.data()) + (o / kInt16Panel) * p->n_in_even * kInt16Panel;
+    int16_t* panel = p->panel(o / kInt16Panel);
     const int64_t c = o % kInt16Panel;
     for (int64_t k = 0; k < w.n_in; ++k) {
       const long q = std::lrint(row[k] * inv);

@@ -41,6 +41,9 @@ struct Int16Panels {
   const int16_t* panel(int64_t p) const {
     return reinterpret_cast<const int16_t*>(data.data()) + p * n_in_even * kInt16Panel;
   }
+  int16_t* panel(int64_t p) {
+    return reinterpret_cast<int16_t*>(data.data()) + p * n_in_even * kInt16Panel;
+  }
 };
 
 // Quantizes and packs float or quantized weights of any type Duet reads (allocates; at load).

@@ -7,14 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "audio/wav.hpp"
 #include "models/whisper.hpp"
 #include "runtime/thread_pool.hpp"
 #include "speech/asr_whisper.hpp"
@@ -35,21 +33,6 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
-// Little-endian s16 samples of a mono 16 kHz WAV file, after its "data" chunk header.
-std::vector<float> read_wav16(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const size_t data = b.find("data");
-  if (data == std::string::npos || data + 8 > b.size()) return {};
-  std::vector<float> x((b.size() - data - 8) / 2);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const auto lo = static_cast<uint8_t>(b[data + 8 + 2 * i]);
-    const auto hi = static_cast<uint8_t>(b[data + 8 + 2 * i + 1]);
-    x[i] = static_cast<float>(static_cast<int16_t>(lo | (hi << 8))) / 32768.0f;
-  }
-  return x;
-}
-
 TEST(StablePrefix, StaysTwoSecondsBehindTheAudioAndSurvivesTheFinal) {
   const fs::path& model_path = duet::test::kWhisperModel;
   const fs::path audio_path =
@@ -57,7 +40,10 @@ TEST(StablePrefix, StaysTwoSecondsBehindTheAudioAndSurvivesTheFinal) {
   if (!fs::exists(model_path)) GTEST_SKIP() << model_path << " missing";
   if (!fs::exists(audio_path)) GTEST_SKIP() << audio_path << " missing (pocketsphinx-testdata)";
   auto model = duet::whisper::WhisperModel::load(model_path);
-  const std::vector<float> audio = read_wav16(audio_path);
+  const duet::AudioBuffer wav = duet::read_wav(audio_path);
+  ASSERT_EQ(wav.sample_rate, 16000) << audio_path;
+  ASSERT_EQ(wav.channels, 1) << audio_path;
+  const std::vector<float>& audio = wav.samples;
   ASSERT_GT(audio.size(), 6u * 16000u) << audio_path;
   duet::rt::ThreadPool pool(2);
   duet::CancelToken cancel;
