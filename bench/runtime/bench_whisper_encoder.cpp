@@ -1,12 +1,15 @@
 // bench_runtime_whisper_encoder MODEL.gguf [THREADS] [FRAMES] [REPS]: times WhisperState::encode()
 // (conv stem, transformer layers, cross-attention K/V) over FRAMES mel frames (default 1000, the
 // shortest window Duet encodes) on THREADS threads (default 2), and prints the best and median of
-// REPS runs (default 8). The mel input is a fixed pseudo-random pattern: the encoder's cost does
-// not depend on the values. Must never assert on timings: numbers are for people.
+// REPS runs (default 8). Then the decoder over that window as a look at the transcript uses it:
+// one pass over 1, 8, 16 and 32 tokens with every token's logits (a prompt and its draft), and
+// one sequential step after 16 tokens. The mel input is a fixed pseudo-random pattern: the cost
+// does not depend on the values. Must never assert on timings: numbers are for people.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "core/cancel.hpp"
@@ -44,6 +47,32 @@ int main(int argc, char** argv) {
     std::printf("%s: encoder, %lld frames (%lld positions), %d threads: best %.1f ms, median %.1f ms\n",
                 argv[1], static_cast<long long>(frames), static_cast<long long>(state.n_audio()), threads,
                 ms.front(), ms[ms.size() / 2]);
+
+    // Ordinary text tokens (ids 300..): the decoder's cost does not depend on which.
+    const auto time_decoder = [&](int64_t n_tokens, int64_t n_past) {
+      std::vector<int32_t> ids(static_cast<size_t>(n_tokens));
+      std::vector<int64_t> rows(static_cast<size_t>(n_tokens));
+      for (int64_t i = 0; i < n_tokens; ++i) {
+        ids[static_cast<size_t>(i)] = static_cast<int32_t>(300 + i);
+        rows[static_cast<size_t>(i)] = i;
+      }
+      std::vector<double> t;
+      for (int r = 0; r < reps + 1; ++r) {  // the first run sizes the scratch
+        const auto t0 = std::chrono::steady_clock::now();
+        state.decode_rows(ids, n_past, rows, cancel);
+        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      t.erase(t.begin());
+      std::sort(t.begin(), t.end());
+      return std::pair(t.front(), t[t.size() / 2]);
+    };
+    for (const int64_t n : {1, 8, 16, 32}) {
+      const auto [best, median] = time_decoder(n, 0);
+      std::printf("decoder pass, %lld tokens with their logits: best %.2f ms, median %.2f ms\n",
+                  static_cast<long long>(n), best, median);
+    }
+    const auto [best, median] = time_decoder(1, 16);
+    std::printf("decoder step after 16 tokens: best %.2f ms, median %.2f ms\n", best, median);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_runtime_whisper_encoder: %s\n", e.what());
     return 1;

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "models/whisper_rules.hpp"
+#include "runtime/ops.hpp"
 #include "text/unicode.hpp"
 
 namespace duet::whisper {
@@ -18,7 +19,7 @@ namespace {
 // Picks the next token from rule-adjusted logits: argmax, or a sample at opt.temperature.
 int32_t choose(std::span<const float> lg, float temperature, std::mt19937_64& rng,
                std::vector<double>& probs) {
-  const int64_t best = std::max_element(lg.begin(), lg.end()) - lg.begin();
+  const int64_t best = rt::argmax(lg.data(), static_cast<int64_t>(lg.size()));
   if (temperature <= 0.0f) return static_cast<int32_t>(best);
   const double mx = lg[best];
   probs.resize(lg.size());

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "runtime/ops.hpp"
 
 namespace duet::whisper::detail {
 namespace {
@@ -14,12 +15,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }  // namespace
 
 double log_sum_exp(const float* x, int64_t begin, int64_t end) {
-  float mx = kNegInf;
-  for (int64_t i = begin; i < end; ++i) mx = std::max(mx, x[i]);
-  if (mx == kNegInf) return kNegInf;
-  double s = 0.0;
-  for (int64_t i = begin; i < end; ++i) s += std::exp(static_cast<double>(x[i] - mx));
-  return mx + std::log(s);
+  return end > begin ? rt::log_sum_exp(x + begin, end - begin) : kNegInf;
 }
 
 Prompt build_prompt(const WhisperModel& m, const DecodeOptions& opt) {
@@ -94,8 +90,7 @@ void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<cons
   // When the timestamps together are likelier than any text token, force a timestamp.
   const double lse = log_sum_exp(logits.data(), 0, nv);
   const double ts_lp = log_sum_exp(logits.data(), tb, nv) - lse;
-  float max_text = kNegInf;
-  for (int64_t i = 0; i < tb; ++i) max_text = std::max(max_text, logits[i]);
+  const float max_text = rt::max_value(logits.data(), tb);
   if (ts_lp > static_cast<double>(max_text) - lse) {
     for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
   }

@@ -100,6 +100,28 @@ void softmax(const float* x, float* y, int64_t n_rows, int64_t n, float scale_by
   }
 }
 
+float max_value(const float* x, int64_t n) { return vec_kernels().max(x, n); }
+
+int64_t argmax(const float* x, int64_t n) {
+  if (n <= 0) return -1;
+  float best = max_value(x, n);
+  if (std::isnan(best)) {  // the vector max may carry a NaN along; NaN never wins here
+    best = -std::numeric_limits<float>::infinity();
+    for (int64_t i = 0; i < n; ++i) best = x[i] > best ? x[i] : best;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] == best) return i;
+  }
+  return 0;  // NaN alone
+}
+
+double log_sum_exp(const float* x, int64_t n) {
+  const VecKernels& k = vec_kernels();
+  const float max = k.max(x, n);
+  if (max == -std::numeric_limits<float>::infinity()) return max;
+  return static_cast<double>(max) + std::log(static_cast<double>(k.sum_exp(x, n, max)));
+}
+
 void get_rows(const WeightView& table, const int32_t* ids, int64_t n_ids, float* out) {
   const QuantTraits* t = quant_traits(table.type);
   if (!t || !t->to_float) fail("cannot read embedding rows of type {}", dtype_name(table.type));

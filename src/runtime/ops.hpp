@@ -49,6 +49,14 @@ void geglu(const float* gate, const float* up, float* y, int64_t n, GeluKind kin
 void softmax(const float* x, float* y, int64_t n_rows, int64_t n, float scale = 1.0f,
              const float* mask = nullptr);
 
+// ---- reductions over one row x f32 [n] (a vocabulary's logits), x left as it is ----
+// The largest value (-inf for n == 0), and the first index holding the largest value that is not
+// NaN (-1 for n == 0; 0 for a row of NaN alone).
+float max_value(const float* x, int64_t n);
+int64_t argmax(const float* x, int64_t n);
+// log(sum exp x[i]), summed in float from the largest value down; -inf for an empty or all -inf row.
+double log_sum_exp(const float* x, int64_t n);
+
 // ---- embeddings ----
 // out f32 [n_ids, table.n_in] = rows `ids` of table (any readable type: F32, F16, BF16, Q*).
 // Throws duet::Error for an id outside [0, table.n_out).

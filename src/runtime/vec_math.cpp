@@ -52,6 +52,11 @@ float exp_sum(float* x, int64_t n, float max) {
   }
   return s;
 }
+float sum_exp(const float* x, int64_t n, float max) {
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - max);
+  return s;
+}
 void softcap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
@@ -75,8 +80,8 @@ void geglu_erf(const float* g, const float* u, float* y, int64_t n) {
 }
 
 VecKernels scalar_row() {
-  return VecKernels{dot_f32, dot_f16,   axpy_f32, axpy_f16, scale,      vmax,       exp_sum,
-                    softcap, silu,      gelu_tanh, gelu_erf, swiglu,    geglu_tanh, geglu_erf};
+  return VecKernels{dot_f32, dot_f16,   axpy_f32,  axpy_f16, scale,  vmax,       exp_sum, sum_exp,
+                    softcap, silu,      gelu_tanh, gelu_erf, swiglu, geglu_tanh, geglu_erf};
 }
 
 }  // namespace

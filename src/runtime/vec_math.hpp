@@ -18,6 +18,8 @@ struct VecKernels {
   float (*max)(const float* x, int64_t n);                               // -inf for n == 0
   // x[i] = exp(x[i] - max); returns the sum of the new x.
   float (*exp_sum)(float* x, int64_t n, float max);
+  // The sum of exp(x[i] - max), x left as it is.
+  float (*sum_exp)(const float* x, int64_t n, float max);
   void (*softcap)(float* x, int64_t n, float cap);                       // x = cap * tanh(x / cap)
   void (*silu)(const float* x, float* y, int64_t n);
   void (*gelu_tanh)(const float* x, float* y, int64_t n);

@@ -152,6 +152,16 @@ float exp_sum(float* x, int64_t n, float max) {
   return sum;
 }
 
+float sum_exp(const float* x, int64_t n, float max) {
+  const __m256 vmax8 = _mm256_set1_ps(max);
+  __m256 s = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) s = _mm256_add_ps(s, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmax8)));
+  float sum = hsum(s);
+  for (; i < n; ++i) sum += std::exp(x[i] - max);
+  return sum;
+}
+
 void softcap(float* x, int64_t n, float cap) {
   // cap * tanh(x / cap) = cap * (2 sigmoid(2x / cap) - 1)
   const __m256 two_over_cap = _mm256_set1_ps(2.0f / cap);
@@ -221,6 +231,7 @@ void avx2_fill_vec(VecKernels& k) {
   k.scale = scale;
   k.max = vmax;
   k.exp_sum = exp_sum;
+  k.sum_exp = sum_exp;
   k.softcap = softcap;
   k.silu = silu;
   k.gelu_tanh = gelu_tanh;

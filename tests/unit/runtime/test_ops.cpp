@@ -109,6 +109,34 @@ TEST(Ops, SoftmaxWithScaleAndMask) {
   EXPECT_NEAR(s, 1.0, 1e-6);
 }
 
+TEST(Ops, RowReductionsOverAVocabularyOfLogits) {
+  const int64_t n = 51865;  // Whisper's vocabulary: whole 8-lane blocks and a tail
+  auto x = random_floats(n, 9, -30, 30);
+  for (int64_t i = 0; i < n; i += 7) x[i] = -INFINITY;  // suppressed tokens
+  x[40000] = 31.0f;
+  x[50001] = 31.0f;  // a tie: the first one wins
+  EXPECT_EQ(max_value(x.data(), n), 31.0f);
+  EXPECT_EQ(argmax(x.data(), n), 40000);
+  double max = -INFINITY, sum = 0;
+  for (float v : x) max = std::max(max, static_cast<double>(v));
+  for (float v : x) sum += std::exp(v - max);
+  EXPECT_NEAR(log_sum_exp(x.data(), n), max + std::log(sum), 1e-5);
+  double m5 = -INFINITY, s5 = 0;  // a short row: the scalar tail alone
+  for (int i = 3; i < 8; ++i) m5 = std::max(m5, static_cast<double>(x[i]));
+  for (int i = 3; i < 8; ++i) s5 += std::exp(x[i] - m5);
+  EXPECT_NEAR(log_sum_exp(x.data() + 3, 5), m5 + std::log(s5), 1e-6);
+  // Degenerate rows: nothing, everything suppressed, NaN.
+  const float hidden[3] = {-INFINITY, -INFINITY, -INFINITY};
+  EXPECT_EQ(log_sum_exp(hidden, 3), -INFINITY);
+  EXPECT_EQ(log_sum_exp(hidden, 0), -INFINITY);
+  EXPECT_EQ(argmax(hidden, 0), -1);
+  EXPECT_EQ(argmax(hidden, 3), 0);
+  const float with_nan[10] = {1, NAN, 3, 2, NAN, 0, 0, 0, 0, NAN};
+  EXPECT_EQ(argmax(with_nan, 10), 2);
+  const float nan_only[2] = {NAN, NAN};
+  EXPECT_EQ(argmax(nan_only, 2), 0);
+}
+
 void rope_reference(std::vector<float>& x, int64_t n_tokens, int64_t n_heads, int64_t hd,
                     const std::vector<int32_t>& pos, int n_rot, double base, double fscale, bool neox) {
   for (int64_t t = 0; t < n_tokens; ++t)

@@ -275,6 +275,10 @@ TEST(VecKernels, Avx2MatchesScalar) {
     check([&](float* y) { std::copy(x.begin(), x.end(), y); sf = f.exp_sum(y, n, 12.0f); },
           [&](float* y) { std::copy(x.begin(), x.end(), y); ss = s.exp_sum(y, n, 12.0f); }, "exp");
     EXPECT_NEAR(sf, ss, 2e-6 * ss);
+    // sum_exp: the same sum, with x left as it was.
+    std::vector<float> kept(x.begin(), x.begin() + n);
+    EXPECT_NEAR(f.sum_exp(kept.data(), n, 12.0f), s.sum_exp(x.data(), n, 12.0f), 2e-6 * ss);
+    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), x.begin()));
   }
   // exp edge cases: deep underflow is exactly 0, large inputs stay finite.
   float e[8] = {-200, -88, -87, 0, 1, 10, 80, 88};
