@@ -1,5 +1,5 @@
 // `duet converse --in person.wav --out duet.wav`: plays a recorded person's side of a conversation
-// into the engine in real time (20 ms ticks on the wall clock) and records Duet's side on the same
+// into the engine in real time (10 ms ticks on the wall clock) and records Duet's side on the same
 // timeline as a stereo WAV (person left, Duet right), so a conversation can be tested and listened
 // to without a sound card. --trace writes each turn's latency trace as JSON lines, --events every
 // non-audio event. Must never run faster or slower than real time: the engine must see the audio
@@ -51,7 +51,10 @@ struct ConverseRequest {
   bool quiet = false;
 };
 
-constexpr int kTickMs = 20;
+// The sound device's default period (audio/sound_device.hpp), so a recorded conversation meets the
+// engine as `duet listen` does: both the person's audio and Duet's answer move in steps of this,
+// and an answer ready between two ticks waits for the next (5 ms on average; 10 ms at 20 ms ticks).
+constexpr int kTickMs = 10;
 constexpr int kInRate = 16000;
 constexpr int kOutRate = 24000;
 

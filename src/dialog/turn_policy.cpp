@@ -217,7 +217,9 @@ int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in
   } else if (p >= 0.8) {
     wait = w.short_ms;
     if (semantic && pitch == EndPitch::Falling) wait = w.question_ms;
-    if (semantic && pitch == EndPitch::Rising) wait = w.short_ms * 4 / 3;
+    // A rise, as at a comma, says more is coming: the pause after "at seven," with espeak's 350
+    // ms comma, counted from where the voice's energy fell, is about 400 ms.
+    if (semantic && pitch == EndPitch::Rising) wait = w.short_ms * 3 / 2;
   } else if (p > 0.2) {  // in between: interpolate on the probability
     const double t = (0.8 - p) / 0.6;
     wait = static_cast<int>(w.short_ms + t * (w.long_ms - w.short_ms) * 0.5);

@@ -44,7 +44,7 @@ TurnWaits turn_waits(const TurnDetection& turn);
 // comes out as "two?"), so even a finished question waits at least twice the statement wait
 // (semantic_vad only).
 // semantic_vad also reads the pitch at the end of a finished-looking statement: falling, it is
-// taken as soon as a question; rising, it is waited for a third longer than a plain statement.
+// taken as soon as a question; rising, it is waited for half as long again as a plain statement.
 int silence_to_end_turn(const TurnDetection& turn, double p, bool after_barge_in = false,
                         EndPitch pitch = EndPitch::Unknown);
 
