@@ -1,5 +1,6 @@
-// Norms, elementwise math, activations, softmax and embedding lookup on f32 rows. Must never
-// allocate (get_rows dequantizes straight into the output) and never read past n per row.
+// Norms, elementwise math, activations, softmax, row reductions and embedding lookup on f32 rows.
+// Must never allocate (get_rows dequantizes straight into the output) and never read past n per
+// row.
 #include <cmath>
 #include <limits>
 

@@ -1,5 +1,6 @@
-// Float32 tensor operations for model forward passes (LLMs now; Whisper, VITS and VAD later):
-// norms, activations, elementwise math, softmax, RoPE, embedding lookup, and (attention.hpp)
+// Float32 tensor operations for model forward passes (LLMs, Whisper, VITS, Silero VAD): norms,
+// activations, elementwise math, softmax, reductions over a row of logits, RoPE, embedding
+// lookup, and (attention.hpp)
 // attention over a KV cache. Plain pointers with shapes in comments, row-major, last dimension
 // contiguous. Must never allocate in these calls (RopeCache and KvCache allocate when built) and
 // never keep state between calls.
@@ -54,7 +55,8 @@ void softmax(const float* x, float* y, int64_t n_rows, int64_t n, float scale = 
 // NaN (-1 for n == 0; 0 for a row of NaN alone).
 float max_value(const float* x, int64_t n);
 int64_t argmax(const float* x, int64_t n);
-// log(sum exp x[i]), summed in float from the largest value down; -inf for an empty or all -inf row.
+// log(sum exp x[i]): max + log of the float sum of exp(x[i] - max); -inf for an empty or all -inf
+// row.
 double log_sum_exp(const float* x, int64_t n);
 
 // ---- embeddings ----
