@@ -1,5 +1,6 @@
 // Tests of the f32 ops against naive double-precision references: norms, activations, softmax
-// with scale and mask, RoPE in both modes with partial rotation, get_rows, cancellation.
+// with scale and mask, reductions over a row of logits, RoPE in both modes with partial rotation,
+// get_rows, cancellation.
 #include <gtest/gtest.h>
 
 #include <cmath>
