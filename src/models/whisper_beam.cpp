@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "models/whisper_decode.hpp"
 #include "models/whisper_rules.hpp"
+#include "runtime/ops.hpp"
 
 namespace duet::whisper {
 namespace {
@@ -39,7 +40,7 @@ struct Finished {
 void propose(const WhisperModel& m, const DecodeOptions& opt, const Hyp& h, int b, int k,
              std::span<float> lg, std::vector<Candidate>& out) {
   detail::apply_rules(m, opt, h.seq, lg);
-  const double lse = detail::log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+  const double lse = rt::log_sum_exp(lg.data(), static_cast<int64_t>(lg.size()));
   std::vector<std::pair<float, int32_t>> top;  // descending, at most k
   top.reserve(static_cast<size_t>(k) + 1);
   for (size_t i = 0; i < lg.size(); ++i) {

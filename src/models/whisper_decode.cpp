@@ -59,7 +59,7 @@ DecodeResult decode_greedy(WhisperState& state, const DecodeOptions& opt, const 
     std::span<float> lg = state.logits(row);
     detail::apply_rules(m, opt, seq, lg);
     const int32_t tok = choose(lg, opt.temperature, rng, probs);
-    r.sum_logprob += lg[tok] - detail::log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+    r.sum_logprob += lg[tok] - rt::log_sum_exp(lg.data(), static_cast<int64_t>(lg.size()));
     if (tok == m.tokens().eot) break;
     seq.push_back(tok);
     if (row + 1 < rows && tok == draft[static_cast<size_t>(row)]) {

@@ -14,10 +14,6 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 }  // namespace
 
-double log_sum_exp(const float* x, int64_t begin, int64_t end) {
-  return end > begin ? rt::log_sum_exp(x + begin, end - begin) : kNegInf;
-}
-
 Prompt build_prompt(const WhisperModel& m, const DecodeOptions& opt) {
   const SpecialTokens& sp = m.tokens();
   const Hparams& hp = m.hparams();
@@ -88,8 +84,8 @@ void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<cons
     }
   }
   // When the timestamps together are likelier than any text token, force a timestamp.
-  const double lse = log_sum_exp(logits.data(), 0, nv);
-  const double ts_lp = log_sum_exp(logits.data(), tb, nv) - lse;
+  const double lse = rt::log_sum_exp(logits.data(), nv);
+  const double ts_lp = rt::log_sum_exp(logits.data() + tb, nv - tb) - lse;
   const float max_text = rt::max_value(logits.data(), tb);
   if (ts_lp > static_cast<double>(max_text) - lse) {
     for (int64_t i = 0; i < tb; ++i) logits[i] = kNegInf;
@@ -110,7 +106,7 @@ float feed_prompt(WhisperState& state, const Prompt& p, std::span<const int32_t>
   rows.back() = p.sot_index;
   state.decode_rows(batch, 0, rows, cancel, slot);
   const std::span<float> lg = state.logits(k + 1);
-  const double lse = log_sum_exp(lg.data(), 0, static_cast<int64_t>(lg.size()));
+  const double lse = rt::log_sum_exp(lg.data(), static_cast<int64_t>(lg.size()));
   return static_cast<float>(std::exp(lg[state.model().tokens().no_speech] - lse));
 }
 

@@ -21,9 +21,6 @@ struct Prompt {
 };
 Prompt build_prompt(const WhisperModel& m, const DecodeOptions& opt);
 
-// log-sum-exp over x[begin, end); -inf when all are -inf.
-double log_sum_exp(const float* x, int64_t begin, int64_t end);
-
 // Applies suppress tokens, suppress-blank, the timestamp rules and the max initial timestamp to
 // logits, given `seq`, the tokens since the prompt's prefix start (forced prefix counts).
 void apply_rules(const WhisperModel& m, const DecodeOptions& opt, std::span<const int32_t> seq,

@@ -106,10 +106,8 @@ float max_value(const float* x, int64_t n) { return vec_kernels().max(x, n); }
 int64_t argmax(const float* x, int64_t n) {
   if (n <= 0) return -1;
   float best = max_value(x, n);
-  if (std::isnan(best)) {  // the vector max may carry a NaN along; NaN never wins here
-    best = -std::numeric_limits<float>::infinity();
-    for (int64_t i = 0; i < n; ++i) best = x[i] > best ? x[i] : best;
-  }
+  // The vector max may carry a NaN along; the scalar one never takes a NaN.
+  if (std::isnan(best)) best = vec_kernels(Isa::Scalar).max(x, n);
   for (int64_t i = 0; i < n; ++i) {
     if (x[i] == best) return i;
   }
@@ -117,10 +115,9 @@ int64_t argmax(const float* x, int64_t n) {
 }
 
 double log_sum_exp(const float* x, int64_t n) {
-  const VecKernels& k = vec_kernels();
-  const float max = k.max(x, n);
+  const float max = max_value(x, n);
   if (max == -std::numeric_limits<float>::infinity()) return max;
-  return static_cast<double>(max) + std::log(static_cast<double>(k.sum_exp(x, n, max)));
+  return static_cast<double>(max) + std::log(static_cast<double>(vec_kernels().sum_exp(x, n, max)));
 }
 
 void get_rows(const WeightView& table, const int32_t* ids, int64_t n_ids, float* out) {
