@@ -1,9 +1,8 @@
 // Float32 tensor operations for model forward passes (LLMs, Whisper, VITS, Silero VAD): norms,
 // activations, elementwise math, softmax, reductions over a row of logits, RoPE, embedding
-// lookup, and (attention.hpp)
-// attention over a KV cache. Plain pointers with shapes in comments, row-major, last dimension
-// contiguous. Must never allocate in these calls (RopeCache and KvCache allocate when built) and
-// never keep state between calls.
+// lookup, and (attention.hpp) attention over a KV cache. Plain pointers with shapes in comments,
+// row-major, last dimension contiguous. Must never allocate in these calls (RopeCache and KvCache
+// allocate when built) and never keep state between calls.
 #pragma once
 
 #include <cstdint>
