@@ -84,9 +84,16 @@ static inline __m256i bits32(const uint8_t* bytes) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
-// 8 int32 pair sums of unsigned x (0..255) times signed y (-127..127).
+// 8 int32 sums of 4 products each: unsigned x (0..255) times signed y (-127..127), bytes 4j..4j+3
+// into lane j. Exact for every operand the kernels pass (|x| <= 128, so the AVX2 form's int16
+// pair sums cannot saturate); a file that defines DUET_VNNI_REGION (inside an AVX-512 VNNI
+// target region) gets the one-instruction vpdpbusd form, with the same sums.
 static inline __m256i dot_us(__m256i x, __m256i y) {
+#if defined(DUET_VNNI_REGION)
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), x, y);
+#else
   return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+#endif
 }
 
 // Signed x times signed y through |x| * sign(y, x); ax = |x| computed once by the caller.

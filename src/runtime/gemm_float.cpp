@@ -31,11 +31,13 @@ size_t gemm_float_scratch_bytes(int64_t n_in) {
 }
 
 void gemm_float(const WeightView& w, const float* x, int64_t n_tokens, float* y,
-                std::span<uint8_t> scratch, ThreadPool* pool) {
+                std::span<uint8_t> scratch, ThreadPool* pool, MicroKernel kernel) {
   if (!is_float(w.type) || !cpu_has_avx2()) {
     fail("packed float GEMM: weights of type {} on {} CPU", dtype_name(w.type),
          cpu_has_avx2() ? "an AVX2" : "a non-AVX2");
   }
+  const bool wide = kernel == MicroKernel::Avx512;
+  if (wide && !cpu_has_avx512()) fail("packed float GEMM: this CPU has no AVX-512");
   const int threads = pool ? pool->size() : 1;
   if (threads > kGemmMaxThreads) fail("packed float GEMM: {} threads, at most {}", threads, kGemmMaxThreads);
   if (n_tokens <= 0 || w.n_out <= 0 || w.n_in <= 0) return;
@@ -51,13 +53,14 @@ void gemm_float(const WeightView& w, const float* x, int64_t n_tokens, float* y,
   // Near-equal token blocks of at most kGemmTokenBlock, rounded up to whole micro-kernels.
   const int64_t n_blocks = (n_tokens + kGemmTokenBlock - 1) / kGemmTokenBlock;
   int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
-  mc = (mc + kGemmTokens - 1) / kGemmTokens * kGemmTokens;
+  const int64_t micro = wide ? kGemmTokensAvx512 : kGemmTokens;
+  mc = (mc + micro - 1) / micro * micro;
   const int64_t n_panels = (w.n_out + kGemmPanel - 1) / kGemmPanel;
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * n_panels;
 
   auto work = [&](int64_t b, int64_t e, int t) {
     auto* panel = reinterpret_cast<float*>(buffers + static_cast<size_t>(t) * pb);
-    kern::gemm_float_avx2_items(w, x, n_tokens, y, mc, b, e, panel);
+    kern::gemm_float_avx2_items(w, x, n_tokens, y, mc, b, e, panel, kernel);
   };
   if (pool && threads > 1 && n_items > 1) {
     pool->parallel_for(n_items, work);

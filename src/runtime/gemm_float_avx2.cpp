@@ -1,7 +1,8 @@
 // AVX2/FMA kernels of the packed float GEMM (gemm_float.hpp): weight panels converted from
 // F32/F16/BF16 to f32 and transposed 8x8 at a time into [k][16] order, and a micro-kernel of up
 // to 6 tokens x 16 outputs that broadcasts one activation per token and FMAs it into two output
-// vectors. Must never be called on a CPU without AVX2/FMA/F16C, never read weight rows past n_out
+// vectors (or hands the panel to the AVX-512 micro-kernel, gemm_float_avx512.cpp, when asked).
+// Must never be called on a CPU without AVX2/FMA/F16C, never read weight rows past n_out
 // or activation rows past n_tokens, and never allocate.
 #include <immintrin.h>
 
@@ -106,7 +107,9 @@ void micro(int64_t kc, const float* x, size_t xs, int m, const float* panel, flo
 
 template <class F>
 void run_items(const WeightView& w, const float* x, int64_t n_tokens, float* y, int64_t mc,
-               int64_t item_begin, int64_t item_end, float* panel) {
+               int64_t item_begin, int64_t item_end, float* panel, MicroKernel kernel) {
+  const bool wide = kernel == MicroKernel::Avx512;
+  const int64_t step = wide ? kGemmTokensAvx512 : kGemmTokens;
   const int64_t n_in = w.n_in;
   const int64_t n_out = w.n_out;
   const int64_t n_panels = (n_out + kGemmPanel - 1) / kGemmPanel;
@@ -120,10 +123,15 @@ void run_items(const WeightView& w, const float* x, int64_t n_tokens, float* y, 
     for (int64_t k0 = 0; k0 < n_in; k0 += kGemmDepth) {
       const int64_t kc = std::min(kGemmDepth, n_in - k0);
       pack_panel<F>(w, o0, nr, k0, kc, panel);
-      for (int64_t t = t0; t < t1; t += kGemmTokens) {
-        const int m = static_cast<int>(std::min<int64_t>(kGemmTokens, t1 - t));
-        micro(kc, x + static_cast<size_t>(t) * xs + k0, xs, m, panel, y + static_cast<size_t>(t) * ys + o0, ys, nr,
-              k0 > 0);
+      for (int64_t t = t0; t < t1; t += step) {
+        const int m = static_cast<int>(std::min<int64_t>(step, t1 - t));
+        const float* xt = x + static_cast<size_t>(t) * xs + k0;
+        float* yt = y + static_cast<size_t>(t) * ys + o0;
+        if (wide) {
+          gemm_float_micro_avx512(kc, xt, xs, m, panel, yt, ys, nr, k0 > 0);
+        } else {
+          micro(kc, xt, xs, m, panel, yt, ys, nr, k0 > 0);
+        }
       }
     }
   }
@@ -132,11 +140,11 @@ void run_items(const WeightView& w, const float* x, int64_t n_tokens, float* y, 
 }  // namespace
 
 void gemm_float_avx2_items(const WeightView& w, const float* x, int64_t n_tokens, float* y, int64_t mc,
-                           int64_t item_begin, int64_t item_end, float* panel) {
+                           int64_t item_begin, int64_t item_end, float* panel, MicroKernel kernel) {
   switch (w.type) {
-    case DType::F32: run_items<F32W>(w, x, n_tokens, y, mc, item_begin, item_end, panel); break;
-    case DType::F16: run_items<F16W>(w, x, n_tokens, y, mc, item_begin, item_end, panel); break;
-    case DType::BF16: run_items<BF16W>(w, x, n_tokens, y, mc, item_begin, item_end, panel); break;
+    case DType::F32: run_items<F32W>(w, x, n_tokens, y, mc, item_begin, item_end, panel, kernel); break;
+    case DType::F16: run_items<F16W>(w, x, n_tokens, y, mc, item_begin, item_end, panel, kernel); break;
+    case DType::BF16: run_items<BF16W>(w, x, n_tokens, y, mc, item_begin, item_end, panel, kernel); break;
     default: break;  // gemm_float() admits float weights only
   }
 }

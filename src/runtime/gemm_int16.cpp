@@ -66,9 +66,11 @@ size_t gemm_int16_scratch_bytes(int64_t n_in, int64_t n_tokens) {
 }
 
 void gemm_int16(const WeightView& w, const float* x, int64_t n_tokens, float* y,
-                std::span<uint8_t> scratch, ThreadPool* pool) {
+                std::span<uint8_t> scratch, ThreadPool* pool, MicroKernel kernel) {
   if (!w.int16) fail("int16 GEMM: the weights were not packed for it");
   if (!cpu_has_avx2()) fail("int16 GEMM: this CPU has no AVX2");
+  const bool wide = kernel == MicroKernel::Avx512;
+  if (wide && !cpu_has_avx512()) fail("int16 GEMM: this CPU has no AVX-512 VNNI");
   const Int16Panels& p = *w.int16;
   if (p.n_in != w.n_in || p.n_out != w.n_out) {
     fail("int16 GEMM: packed weights are {} x {}, the view {} x {}", p.n_out, p.n_in, w.n_out, w.n_in);
@@ -96,12 +98,17 @@ void gemm_int16(const WeightView& w, const float* x, int64_t n_tokens, float* y,
   }
 
   // Near-equal token blocks of at most kInt16TokenBlock, rounded up to whole micro-kernels.
+  const int64_t micro = wide ? kInt16TokensAvx512 : kInt16Tokens;
   const int64_t n_blocks = (n_tokens + kInt16TokenBlock - 1) / kInt16TokenBlock;
   int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
-  mc = (mc + kInt16Tokens - 1) / kInt16Tokens * kInt16Tokens;
+  mc = (mc + micro - 1) / micro * micro;
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * p.n_panels;
   auto work = [&](int64_t b, int64_t e, int) {
-    kern::gemm_int16_avx2_items(p, q, q_scale, n_tokens, y, mc, b, e);
+    if (wide) {
+      kern::gemm_int16_avx512_items(p, q, q_scale, n_tokens, y, mc, b, e);
+    } else {
+      kern::gemm_int16_avx2_items(p, q, q_scale, n_tokens, y, mc, b, e);
+    }
   };
   if (parallel && n_items > 1) {
     pool->parallel_for(n_items, work);

@@ -20,7 +20,8 @@
 namespace duet::rt {
 
 inline constexpr int kInt16Panel = 16;             // output features per micro-kernel (2 ymm)
-inline constexpr int kInt16Tokens = 6;             // tokens per micro-kernel (12 accumulators)
+inline constexpr int kInt16Tokens = 6;             // tokens per AVX2 micro-kernel (12 accumulators)
+inline constexpr int kInt16TokensAvx512 = 12;      // tokens per AVX-512 micro-kernel (12 zmm)
 inline constexpr int64_t kInt16Depth = 128;        // inputs summed in int32 before scaling
 inline constexpr int64_t kInt16TokenBlock = 120;   // tokens per item, at most
 inline constexpr int64_t kInt16MinTokens = 24;     // fewer tokens: the float kernels serve
@@ -57,9 +58,10 @@ bool gemm_int16_applies(const WeightView& w, Isa isa, int64_t n_tokens);
 size_t gemm_int16_scratch_bytes(int64_t n_in, int64_t n_tokens);
 
 // y = x * W^T through the integer GEMM (w.int16 must be set). Non-finite activations count as 0.
-// Throws duet::Error on a CPU without AVX2 or when scratch is short.
+// Both micro-kernels give bit-identical results. Throws duet::Error on a CPU without AVX2 (or
+// without AVX-512 when that kernel is asked for) or when scratch is short.
 void gemm_int16(const WeightView& w, const float* x, int64_t n_tokens, float* y,
-                std::span<uint8_t> scratch, ThreadPool* pool);
+                std::span<uint8_t> scratch, ThreadPool* pool, MicroKernel kernel = best_micro_kernel());
 
 namespace kern {
 // Defined in gemm_int16_avx2.cpp. Rows [t0, t1) of x quantized: q[t * n_in_even + k], scale[t].
@@ -68,6 +70,9 @@ void int16_quantize_rows_avx2(const float* x, int64_t n_in, int64_t n_in_even, i
 // Items [item_begin, item_end) (item = token_block * n_panels + panel; blocks of mc tokens).
 void gemm_int16_avx2_items(const Int16Panels& w, const int16_t* q, const float* q_scale, int64_t n_tokens,
                            float* y, int64_t mc, int64_t item_begin, int64_t item_end);
+// Defined in gemm_int16_avx512.cpp: the same items with the AVX-512 (VNNI) micro-kernel.
+void gemm_int16_avx512_items(const Int16Panels& w, const int16_t* q, const float* q_scale, int64_t n_tokens,
+                             float* y, int64_t mc, int64_t item_begin, int64_t item_end);
 }  // namespace kern
 
 }  // namespace duet::rt

@@ -1,5 +1,6 @@
-// The traits tables (one row per type, scalar and AVX2) and the run-time CPU dispatch. Must never
-// hand out an AVX2 kernel on a CPU without AVX2/FMA/F16C, and never mutate a table after it is
+// The traits tables (one row per type: scalar, AVX2, and AVX2 with the AVX-512 VNNI block
+// kernels) and the run-time CPU dispatch. Must never hand out an AVX2 kernel on a CPU without
+// AVX2/FMA/F16C or a VNNI one on a CPU without AVX-512 VNNI, and never mutate a table after it is
 // built (they are function-local constants).
 #include <array>
 #include <cstdlib>
@@ -52,6 +53,12 @@ std::array<QuantTraits, kTableSize> scalar_table() {
   }};
 }
 
+// AVX2's table with the 32-element block kernels in their VNNI build (bit-identical results).
+std::array<QuantTraits, kTableSize> vnni_table(std::array<QuantTraits, kTableSize> table) {
+  for (QuantTraits& t : table) vnni_fill_q32(t);
+  return table;
+}
+
 std::array<QuantTraits, kTableSize> avx2_table() {
   auto table = scalar_table();
   for (QuantTraits& t : table) {
@@ -80,6 +87,24 @@ bool cpu_has_avx2() {
   return has;
 }
 
+bool cpu_has_avx512() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }();
+  return has;
+}
+
+MicroKernel best_micro_kernel() {
+  static const MicroKernel kernel = [] {
+    const char* no = std::getenv("DUET_NO_AVX512");
+    const bool refused = no && *no && *no != '0';
+    return cpu_has_avx512() && !refused ? MicroKernel::Avx512 : MicroKernel::Avx2;
+  }();
+  return kernel;
+}
+
 Isa best_isa() {
   static const Isa isa = [] {
     const char* force = std::getenv("DUET_FORCE_SCALAR");
@@ -89,10 +114,16 @@ Isa best_isa() {
   return isa;
 }
 
-const QuantTraits* quant_traits(DType type, Isa isa) {
+const QuantTraits* quant_traits(DType type, Isa isa) { return quant_traits(type, isa, best_micro_kernel()); }
+
+const QuantTraits* quant_traits(DType type, Isa isa, MicroKernel kernel) {
   static const auto scalar = scalar_table();
   if (isa == Isa::Avx2 && cpu_has_avx2()) {
     static const auto avx2 = avx2_table();
+    if (kernel == MicroKernel::Avx512 && cpu_has_avx512()) {
+      static const auto vnni = vnni_table(avx2);
+      return find(vnni, type);
+    }
     return find(avx2, type);
   }
   return find(scalar, type);

@@ -18,6 +18,15 @@ enum class Isa { Scalar, Avx2 };
 Isa best_isa();
 bool cpu_has_avx2();
 
+// The micro-kernels of the packed GEMMs (gemm_float.hpp, gemm_int16.hpp) come in two widths over
+// the same packed data, with bit-identical results: AVX2 (8 f32 lanes) and AVX-512 (16 lanes,
+// and VNNI's multiply-add of int16 pairs).
+enum class MicroKernel { Avx2, Avx512 };
+// Avx512 when this CPU has AVX-512 F/BW/VL/VNNI (cpu_has_avx512()) and DUET_NO_AVX512 is not set
+// in the environment (read once); Avx2 otherwise.
+MicroKernel best_micro_kernel();
+bool cpu_has_avx512();
+
 // dst f32 [n] <- src row of n elements (n a multiple of the block size).
 using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
 // dst row of n elements <- src f32 [n].
@@ -48,8 +57,11 @@ struct QuantTraits {
 };
 
 // The traits row of a type for an ISA (Avx2 on a CPU without it falls back to Scalar); nullptr for
-// types Duet has no kernels for.
+// types Duet has no kernels for. With Avx2, the micro-kernel width picks the 32-element block
+// kernels' build: Avx512 uses VNNI's byte dot product (on a CPU without it, AVX2's). Both builds
+// give bit-identical results.
 const QuantTraits* quant_traits(DType type, Isa isa = best_isa());
+const QuantTraits* quant_traits(DType type, Isa isa, MicroKernel kernel);
 
 // Convenience wrappers over the table (best ISA); they throw duet::Error for unsupported types.
 void dequantize_row(DType type, const void* src, float* dst, int64_t n);

@@ -74,5 +74,8 @@ void gemm_by_dot(int64_t n, const void* w, size_t w_stride, int nr, const void* 
 void avx2_fill_q32(QuantTraits& t);     // Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 + Q8_0/Q8_1 quantizers
 void avx2_fill_k(QuantTraits& t);       // Q4_K Q5_K Q6_K + Q8_K quantizer
 void avx2_fill_float(QuantTraits& t);   // F32 F16 BF16
+// Defined in quants_vnni_q.cpp; only called when the CPU has AVX-512 VNNI. Replaces the dot and
+// GEMM slots of the 32-element block types with their VNNI build.
+void vnni_fill_q32(QuantTraits& t);
 
 }  // namespace duet::rt::kern

@@ -1,4 +1,4 @@
-// Internal to the vocoder ops (vocoder_ops.cpp and its AVX2 kernel): one direct-convolution job
+// Internal to the vocoder ops (vocoder_ops.cpp and its AVX2 and AVX-512 kernels): one direct-convolution job
 // and where its weights for a tile of output channels lie, in conv1d_direct's plain layout or
 // conv1d_pack's panels. Must never be included outside src/runtime/vocoder_*.
 #pragma once
@@ -34,6 +34,14 @@ struct ConvJob {
 }  // namespace duet::rt::vocoder_impl
 
 namespace duet::rt::vocoder_avx2 {
+inline constexpr int kTileSteps = 6;  // time steps per tile: split work in multiples of it
 // Output steps [t0, t1) of the job. Must never be called on a CPU without AVX2/FMA.
 void conv1d_direct_range(const vocoder_impl::ConvJob& j, int64_t t0, int64_t t1);
 }  // namespace duet::rt::vocoder_avx2
+
+namespace duet::rt::vocoder_avx512 {
+inline constexpr int kTileSteps = 8;
+// The same results as vocoder_avx2's, bit for bit. Must never be called on a CPU without
+// AVX-512F/VL.
+void conv1d_direct_range(const vocoder_impl::ConvJob& j, int64_t t0, int64_t t1);
+}  // namespace duet::rt::vocoder_avx512

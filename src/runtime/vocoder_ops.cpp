@@ -1,5 +1,5 @@
 // Vocoder operations: direct conv1d (plain or packed weights, one shared set-up; the scalar
-// kernel here, the AVX2 one in vocoder_conv_avx2.cpp), blocked conv1d, transposed conv1d (matmul
+// kernel here, the AVX2 and AVX-512 builds of vocoder_conv_tiles.hpp), blocked conv1d, transposed conv1d (matmul
 // then overlap-add, or stride phases of packed convolutions), depthwise dilated conv1d and leaky
 // ReLU. Must never read outside the inputs it is given.
 #include "runtime/vocoder_ops.hpp"
@@ -67,18 +67,22 @@ void run_conv(ConvJob& j, ThreadPool* pool) {
   if (t_out <= 0) return;
   if (j.y_stride == 0) j.y_stride = j.p.c_out;
   const bool avx2 = best_isa() == Isa::Avx2;
+  const bool avx512 = avx2 && best_micro_kernel() == MicroKernel::Avx512;
   const std::vector<float> zeros(static_cast<size_t>(j.p.c_in), 0.0f);
   j.zero_row = zeros.data();
   const auto run = [&](int64_t t0, int64_t t1) {
-    if (avx2) {
+    if (avx512) {
+      vocoder_avx512::conv1d_direct_range(j, t0, t1);
+    } else if (avx2) {
       vocoder_avx2::conv1d_direct_range(j, t0, t1);
     } else {
       conv1d_direct_range_scalar(j, t0, t1);
     }
   };
-  // Split in blocks of 6 steps (the kernel's tile) so each thread gets whole tiles.
-  const int64_t tiles = (t_out + 5) / 6;
-  const auto run_tiles = [&](int64_t a, int64_t e, int) { run(a * 6, std::min(t_out, e * 6)); };
+  // Split in blocks of the kernel's tile steps so each thread gets whole tiles.
+  const int64_t step = avx512 ? vocoder_avx512::kTileSteps : vocoder_avx2::kTileSteps;
+  const int64_t tiles = (t_out + step - 1) / step;
+  const auto run_tiles = [&](int64_t a, int64_t e, int) { run(a * step, std::min(t_out, e * step)); };
   if (pool != nullptr && tiles > 1) {
     pool->parallel_for(tiles, run_tiles);
   } else {

@@ -2,7 +2,8 @@
 // tokens and more: against a double-precision reference on the weights as stored and against the
 // scalar reference kernels, for awkward shapes (inputs not a multiple of 8 or of the packing
 // depth, outputs not a multiple of the 16-wide panel, 1..600 tokens across token blocks), 1 and 2
-// threads (bit-identical), never writing outside y, and refusing short scratch.
+// threads (bit-identical), the AVX2 and AVX-512 micro-kernels (bit-identical, where the CPU has
+// AVX-512), never writing outside y, and refusing short scratch.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -110,9 +111,16 @@ TEST_P(GemmFloat, AgreesWithTheTileKernelsAtEveryTokenCount) {
     std::vector<uint8_t> scratch(std::max(matmul_scratch_bytes(type, n_in, n), gemm_float_scratch_bytes(n_in)));
     std::vector<float> tiles(static_cast<size_t>(n * n_out)), packed(tiles.size());
     matmul_tiles(w, x.data(), n, tiles.data(), scratch, &pool, Isa::Avx2);
-    gemm_float(w, x.data(), n, packed.data(), scratch, &pool);
+    gemm_float(w, x.data(), n, packed.data(), scratch, &pool, MicroKernel::Avx2);
     for (size_t i = 0; i < tiles.size(); ++i) {
       ASSERT_NEAR(packed[i], tiles[i], 1e-4 * (std::fabs(tiles[i]) + 1.0f)) << dtype_name(type) << " n " << n << " i " << i;
+    }
+    if (cpu_has_avx512()) {
+      std::vector<float> wide(tiles.size() + 16, kGuard);
+      gemm_float(w, x.data(), n, wide.data(), scratch, &pool, MicroKernel::Avx512);
+      for (size_t i = tiles.size(); i < wide.size(); ++i) ASSERT_EQ(wide[i], kGuard) << "AVX-512 wrote past y";
+      wide.resize(tiles.size());
+      ASSERT_EQ(wide, packed) << dtype_name(type) << " n " << n << ": the AVX-512 micro-kernel differs from AVX2";
     }
   }
 }

@@ -2,7 +2,8 @@
 // a double-precision reference within the error the two quantizations allow (12-bit weights per
 // output row, 14-bit activations per token row), for awkward shapes (odd inputs, inputs not a
 // multiple of the int32 slice, outputs not a multiple of the 16-wide panel, several token blocks),
-// 1 and 2 threads bit-identical, never writing outside y; the worst case of every product at full
+// 1 and 2 threads and the AVX2 and AVX-512 VNNI kernels (where the CPU has it) bit-identical,
+// never writing outside y; the worst case of every product at full
 // scale and the same sign (no int32 overflow); non-finite activations counting as 0; matmul()
 // taking the path only from kInt16MinTokens tokens; clear errors for short scratch, unpacked or
 // non-finite weights.
@@ -47,6 +48,14 @@ double error_bound(const float* x, const float* w, int64_t n_in) {
   return bound * 1.001 + 1e-6 * mag + 1e-30;  // + f32 rounding of the scaled slice sums
 }
 
+// Every kernel this CPU can run: AVX2 always (the fixture skips without it), AVX-512 VNNI where
+// present.
+std::vector<MicroKernel> kernels() {
+  std::vector<MicroKernel> k = {MicroKernel::Avx2};
+  if (cpu_has_avx512()) k.push_back(MicroKernel::Avx512);
+  return k;
+}
+
 class GemmInt16Test : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,21 +83,23 @@ TEST_F(GemmInt16Test, MatchesTheReferenceWithinTheQuantizationErrorOnAwkwardShap
     const size_t n_y = static_cast<size_t>(s.n_tokens * s.n_out);
     std::vector<uint8_t> scratch(matmul_scratch_bytes(view, s.n_tokens));
     std::vector<float> first;
-    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
-      std::vector<float> y(n_y + 16, kGuard);
-      gemm_int16(view, x.data(), s.n_tokens, y.data(), scratch, pool);
-      for (int64_t t = 0; t < s.n_tokens; ++t) {
-        for (int64_t o = 0; o < s.n_out; ++o) {
-          const float* xr = x.data() + t * s.n_in;
-          const float* wr = w.data() + o * s.n_in;
-          double ref = 0;
-          for (int64_t i = 0; i < s.n_in; ++i) ref += static_cast<double>(xr[i]) * wr[i];
-          ASSERT_NEAR(y[t * s.n_out + o], ref, error_bound(xr, wr, s.n_in)) << what << " t " << t << " o " << o;
+    for (const MicroKernel kernel : kernels()) {
+      for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool1, &pool2}) {
+        std::vector<float> y(n_y + 16, kGuard);
+        gemm_int16(view, x.data(), s.n_tokens, y.data(), scratch, pool, kernel);
+        for (int64_t t = 0; t < s.n_tokens; ++t) {
+          for (int64_t o = 0; o < s.n_out; ++o) {
+            const float* xr = x.data() + t * s.n_in;
+            const float* wr = w.data() + o * s.n_in;
+            double ref = 0;
+            for (int64_t i = 0; i < s.n_in; ++i) ref += static_cast<double>(xr[i]) * wr[i];
+            ASSERT_NEAR(y[t * s.n_out + o], ref, error_bound(xr, wr, s.n_in)) << what << " t " << t << " o " << o;
+          }
         }
+        for (size_t i = n_y; i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << what << " wrote past y";
+        if (first.empty()) first = y;
+        else ASSERT_EQ(first, y) << what << ": the thread count or the kernel changed the result";
       }
-      for (size_t i = n_y; i < y.size(); ++i) ASSERT_EQ(y[i], kGuard) << what << " wrote past y";
-      if (first.empty()) first = y;
-      else ASSERT_EQ(first, y) << what << ": the thread count changed the result";
     }
   }
 }
@@ -96,16 +107,18 @@ TEST_F(GemmInt16Test, MatchesTheReferenceWithinTheQuantizationErrorOnAwkwardShap
 TEST_F(GemmInt16Test, EveryProductAtFullScaleWithTheSameSignDoesNotOverflow) {
   // All activations and weights at their row maxima: each slice sums kInt16Depth products of
   // kInt16ActMax * kInt16WeightMax, the largest an int32 accumulator ever holds.
-  for (const float sign : {1.0f, -1.0f}) {
-    const int64_t n_in = 4 * kInt16Depth + 2, n_out = 16, n = 24;
-    std::vector<float> w(static_cast<size_t>(n_in * n_out), 0.5f), x(static_cast<size_t>(n_in * n), 3.0f * sign);
-    WeightView view = WeightView::of(DType::F32, n_in, n_out, w.data());
-    const auto packed = pack_int16_panels(view);
-    view.int16 = packed.get();
-    std::vector<uint8_t> scratch(matmul_scratch_bytes(view, n));
-    std::vector<float> y(static_cast<size_t>(n * n_out));
-    gemm_int16(view, x.data(), n, y.data(), scratch, nullptr);
-    for (float v : y) ASSERT_NEAR(v, 1.5f * sign * static_cast<float>(n_in), 1e-3f * static_cast<float>(n_in));
+  for (const MicroKernel kernel : kernels()) {
+    for (const float sign : {1.0f, -1.0f}) {
+      const int64_t n_in = 4 * kInt16Depth + 2, n_out = 16, n = 24;
+      std::vector<float> w(static_cast<size_t>(n_in * n_out), 0.5f), x(static_cast<size_t>(n_in * n), 3.0f * sign);
+      WeightView view = WeightView::of(DType::F32, n_in, n_out, w.data());
+      const auto packed = pack_int16_panels(view);
+      view.int16 = packed.get();
+      std::vector<uint8_t> scratch(matmul_scratch_bytes(view, n));
+      std::vector<float> y(static_cast<size_t>(n * n_out));
+      gemm_int16(view, x.data(), n, y.data(), scratch, nullptr, kernel);
+      for (float v : y) ASSERT_NEAR(v, 1.5f * sign * static_cast<float>(n_in), 1e-3f * static_cast<float>(n_in));
+    }
   }
 }
 

@@ -1,14 +1,17 @@
 // Vocoder ops against naive reference loops: transposed conv, blocked conv1d, depthwise conv,
-// leaky ReLU, the direct conv's fused epilogue; and the duration predictor's spline outside its
-// tails.
+// leaky ReLU, the direct conv's fused epilogue; the direct conv's AVX2 and AVX-512 kernels bit
+// for bit; and the duration predictor's spline outside its tails.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "models/vits_compute.hpp"
+#include "runtime/quants.hpp"
+#include "runtime/vocoder_conv_impl.hpp"
 #include "runtime/vocoder_ops.hpp"
 
 namespace rt = duet::rt;
@@ -206,6 +209,77 @@ TEST(VocoderOps, PackedDirectConvMatchesPlain) {
       EXPECT_NEAR(ref_act[r], got_act[g], 1e-4) << s << "," << o;
       EXPECT_NEAR(ref[r] + 2.0f, got_sum[g], 1e-4) << s << "," << o;
     }
+  }
+}
+
+// The AVX-512 build of the direct conv's kernel gives exactly the AVX2 build's output, epilogue
+// included, on every path: 16-channel tiles, 8-channel leftovers, single-channel dots, packed
+// panels and the copy-to-panel path of wide plain weights, over many time tiles.
+TEST(VocoderOps, DirectConvKernelWidthsAgreeBitForBit) {
+  if (!rt::cpu_has_avx512()) GTEST_SKIP() << "this CPU has no AVX-512";
+  struct Case {
+    int64_t c_in, c_out, kernel, dilation, t;
+    bool packed;
+  };
+  const Case cases[] = {
+      {19, 40, 5, 3, 31, true},    // two panels of 16 and one of 8
+      {23, 44, 3, 1, 200, false},  // 16 + 16 + 8 + 4 leftover channels
+      {64, 1, 7, 1, 97, false},    // conv_post: one output, vectorized dots
+      {33, 136, 3, 5, 150, false}, // wide rows: the copy-to-panel path, then 8 leftovers
+      {8, 16, 1, 1, 13, true},     // one tap, one panel, a short tail of steps
+  };
+  unsigned seed = 50;
+  for (const Case& c : cases) {
+    rt::Conv1dParams p;
+    p.c_in = c.c_in;
+    p.c_out = c.c_out;
+    p.kernel = c.kernel;
+    p.dilation = c.dilation;
+    p.pad_left = p.pad_right = (c.kernel - 1) * c.dilation / 2;
+    const int64_t t_out = rt::conv1d_out_len(c.t, p);
+    const auto x = random_vec(static_cast<size_t>(c.t * p.c_in), seed++);
+    const auto wt = random_vec(static_cast<size_t>(p.kernel * p.c_in * p.c_out), seed++);
+    const auto b = random_vec(static_cast<size_t>(p.c_out), seed++);
+    const auto res = random_vec(static_cast<size_t>(t_out * p.c_out), seed++);
+    std::vector<float> packed;
+    if (c.packed) {
+      ASSERT_TRUE(rt::conv1d_packable(p));
+      packed.resize(rt::conv1d_packed_floats(p));
+      rt::conv1d_pack(wt.data(), p, packed.data());
+    }
+    const std::vector<float> zeros(static_cast<size_t>(p.c_in), 0.0f);
+    struct Out {
+      std::vector<float> y, act, sum;
+    };
+    auto run = [&](bool wide) {
+      const size_t n = static_cast<size_t>(t_out * p.c_out);
+      Out o{std::vector<float>(n), std::vector<float>(n), std::vector<float>(n, 0.5f)};
+      duet::rt::vocoder_impl::ConvJob j;
+      j.x = x.data();
+      j.t_in = c.t;
+      j.w = c.packed ? packed.data() : wt.data();
+      j.packed = c.packed;
+      j.b = b.data();
+      j.p = p;
+      j.y = o.y.data();
+      j.y_stride = p.c_out;
+      j.zero_row = zeros.data();
+      j.ep.residual = res.data();
+      j.ep.act = o.act.data();
+      j.ep.slope = 0.2f;
+      j.ep.sum = o.sum.data();
+      if (wide) {
+        rt::vocoder_avx512::conv1d_direct_range(j, 0, t_out);
+      } else {
+        rt::vocoder_avx2::conv1d_direct_range(j, 0, t_out);
+      }
+      return o;
+    };
+    const Out narrow = run(false), wide = run(true);
+    const std::string what = "c_in " + std::to_string(c.c_in) + " c_out " + std::to_string(c.c_out);
+    EXPECT_EQ(narrow.y, wide.y) << what;
+    EXPECT_EQ(narrow.act, wide.act) << what;
+    EXPECT_EQ(narrow.sum, wide.sum) << what;
   }
 }
 
