@@ -16,6 +16,7 @@
 #include "runtime/attention.hpp"
 #include "runtime/conv1d.hpp"
 #include "runtime/gemm_int16.hpp"
+#include "runtime/gemm_int8.hpp"
 #include "runtime/gguf.hpp"
 #include "runtime/matmul.hpp"
 
@@ -105,8 +106,10 @@ class WhisperModel {
   std::vector<std::string> lang_codes_;
   std::vector<int32_t> lang_ids_;
   // The encoder's weights (and the decoder's cross-attention keys and values, which run over every
-  // audio position) packed for the integer GEMM; the views above point at them.
+  // audio position) packed for an integer GEMM, 8-bit where the CPU runs it, else 16-bit; the
+  // views above point at them.
   std::vector<std::shared_ptr<const rt::Int16Panels>> int16_panels_;
+  std::vector<std::shared_ptr<const rt::Int8Panels>> int8_panels_;
   // tok_out's bytes: the output projection every decoded token streams from memory, in Q8_0
   // (half the bytes of F16, for a step bound by memory bandwidth).
   std::vector<std::vector<uint8_t>> requantized_;

@@ -1,5 +1,5 @@
-// matmul(): weights a model packed for the integer GEMM take it with enough tokens (gemm_int16.hpp);
-// float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
+// matmul(): weights a model packed for an integer GEMM take it with enough tokens (gemm_int8.hpp,
+// gemm_int16.hpp); float weights with enough tokens go to the packed GEMM (gemm_float.hpp); everything
 // else quantizes activations once, then splits output rows over the pool and runs the type's tile
 // kernel (tile_rows weight rows x tile_cols tokens), or for more tokens than a tile takes its
 // gemm_rows kernel where it has one. Must never allocate or read past the weight rows and
@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "runtime/gemm_float.hpp"
 #include "runtime/gemm_int16.hpp"
+#include "runtime/gemm_int8.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace duet::rt {
@@ -71,9 +72,10 @@ size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
 }
 
 size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tokens) {
-  const size_t base = matmul_scratch_bytes(w.type, w.n_in, n_tokens);
-  if (!w.int16 || n_tokens < kInt16MinTokens) return base;
-  return std::max(base, gemm_int16_scratch_bytes(w.n_in, n_tokens));
+  size_t bytes = matmul_scratch_bytes(w.type, w.n_in, n_tokens);
+  if (w.int16 && n_tokens >= kInt16MinTokens) bytes = std::max(bytes, gemm_int16_scratch_bytes(w.n_in, n_tokens));
+  if (w.int8 && n_tokens >= kInt8MinTokens) bytes = std::max(bytes, gemm_int8_scratch_bytes(w.n_in, n_tokens));
+  return bytes;
 }
 
 void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin, int64_t tile_end,
@@ -101,6 +103,10 @@ void run_row_tiles(const QuantTraits& t, const WeightView& w, int64_t tile_begin
 
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
             std::span<uint8_t> scratch, ThreadPool* pool, Isa isa) {
+  if (gemm_int8_applies(w, isa, n_tokens)) {
+    gemm_int8(w, x, n_tokens, y, scratch, pool);
+    return;
+  }
   if (gemm_int16_applies(w, isa, n_tokens)) {
     gemm_int16(w, x, n_tokens, y, scratch, pool);
     return;

@@ -21,6 +21,7 @@ namespace duet::rt {
 
 class ThreadPool;
 struct Int16Panels;
+struct Int8Panels;
 
 // A 2-D weight matrix: n_out rows, each n_in elements of `type` (row_bytes bytes), contiguous.
 struct WeightView {
@@ -32,6 +33,9 @@ struct WeightView {
   // The same weights packed for the integer GEMM (gemm_int16.hpp) by the model that owns them;
   // matmul() takes that path for enough tokens when set. Null: the float or quantized kernels.
   const Int16Panels* int16 = nullptr;
+  // Or packed for the 8-bit integer GEMM (gemm_int8.hpp, AVX-512 VNNI CPUs only), which matmul()
+  // then takes first.
+  const Int8Panels* int8 = nullptr;
 
   // From a GGUF tensor (2-D, or 1 row); throws duet::Error for tensors of more dimensions.
   static WeightView of(const TensorInfo& t);
@@ -41,7 +45,7 @@ struct WeightView {
 // Bytes of scratch matmul() needs for this weight type and activation shape (0 for float weights
 // below kGemmMinTokens tokens; the packed GEMM's per-thread panel buffers above).
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens);
-// The same for these weights, counting the integer GEMM's needs when w.int16 is set.
+// The same for these weights, counting the integer GEMMs' needs when w.int16 or w.int8 is set.
 size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tokens);
 
 // y = x * W^T. x: f32 [n_tokens, n_in] (rows contiguous); y: f32 [n_tokens, n_out]; scratch at
