@@ -1,6 +1,7 @@
 // The integer GEMM's driver: packing weights at load (per-row quantization into panel order),
 // admission, scratch layout (quantized activation rows and their scales) and the split of items
-// over the thread pool. Portable code: the AVX2 work is in gemm_int16_avx2.cpp. Must never
+// over the thread pool, item by item through the micro-kernel of the chosen width. Portable code:
+// the AVX2 and AVX-512 work is in gemm_int16_avx2.cpp and gemm_int16_avx512.cpp. Must never
 // allocate in gemm_int16().
 #include "runtime/gemm_int16.hpp"
 
@@ -11,6 +12,7 @@
 #include "core/error.hpp"
 #include "runtime/quants.hpp"
 #include "runtime/thread_pool.hpp"
+#include "runtime/weight_row_quantizer.hpp"
 
 namespace duet::rt {
 namespace {
@@ -33,24 +35,14 @@ std::shared_ptr<const Int16Panels> pack_int16_panels(const WeightView& w) {
   p->data = ZeroedPages(static_cast<size_t>(p->n_panels * p->n_in_even * kInt16Panel) * sizeof(int16_t));
   p->scale = std::make_unique<float[]>(static_cast<size_t>(p->n_panels * kInt16Panel));  // zeroed
 
-  std::vector<float> row(static_cast<size_t>(w.n_in));
+  std::vector<float> row;
   for (int64_t o = 0; o < w.n_out; ++o) {
-    dequantize_row(w.type, w.data + static_cast<size_t>(o) * w.row_bytes, row.data(), w.n_in);
-    float max_abs = 0.0f;
-    for (int64_t k = 0; k < w.n_in; ++k) {
-      if (!std::isfinite(row[k])) fail("int16 GEMM packing: weight row {} holds a non-finite value", o);
-      max_abs = std::max(max_abs, std::fabs(row[k]));
-    }
-    const float scale = max_abs / static_cast<float>(kInt16WeightMax);
-    const float inv = max_abs > 0.0f ? 1.0f / scale : 0.0f;
-    p->scale[static_cast<size_t>(o)] = scale;
     int16_t* panel = p->panel(o / kInt16Panel);
     const int64_t c = o % kInt16Panel;
-    for (int64_t k = 0; k < w.n_in; ++k) {
-      const long q = std::lrint(row[k] * inv);
-      panel[(k / 2) * 2 * kInt16Panel + c * 2 + k % 2] =
-          static_cast<int16_t>(std::clamp<long>(q, -kInt16WeightMax, kInt16WeightMax));
-    }
+    p->scale[static_cast<size_t>(o)] =
+        quantize_weight_row(w, o, kInt16WeightMax, "int16 GEMM packing", row, [&](int64_t k, int32_t q) {
+          panel[(k / 2) * 2 * kInt16Panel + c * 2 + k % 2] = static_cast<int16_t>(q);
+        });
   }
   return p;
 }
@@ -103,11 +95,26 @@ void gemm_int16(const WeightView& w, const float* x, int64_t n_tokens, float* y,
   int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
   mc = (mc + micro - 1) / micro * micro;
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * p.n_panels;
+  const auto micro_kernel = wide ? &kern::int16_micro_avx512 : &kern::int16_micro_avx2;
+  const size_t qs = static_cast<size_t>(p.n_in_even);
+  const size_t ys = static_cast<size_t>(p.n_out);
+  // Item = (token block, panel): each input slice of the panel against the block's tokens, a
+  // micro-kernel's worth at a time.
   auto work = [&](int64_t b, int64_t e, int) {
-    if (wide) {
-      kern::gemm_int16_avx512_items(p, q, q_scale, n_tokens, y, mc, b, e);
-    } else {
-      kern::gemm_int16_avx2_items(p, q, q_scale, n_tokens, y, mc, b, e);
+    for (int64_t item = b; item < e; ++item) {
+      const int64_t t0 = (item / p.n_panels) * mc;
+      const int64_t t1 = std::min(n_tokens, t0 + mc);
+      const int64_t panel = item % p.n_panels;
+      const int64_t o0 = panel * kInt16Panel;
+      const int nr = static_cast<int>(std::min<int64_t>(kInt16Panel, p.n_out - o0));
+      for (int64_t k0 = 0; k0 < p.n_in_even; k0 += kInt16Depth) {
+        const int64_t np = std::min(kInt16Depth, p.n_in_even - k0) / 2;
+        for (int64_t t = t0; t < t1; t += micro) {
+          const int m = static_cast<int>(std::min<int64_t>(micro, t1 - t));
+          micro_kernel(np, q + static_cast<size_t>(t) * qs + k0, qs, m, p.panel(panel) + k0 * kInt16Panel, q_scale + t,
+                       p.scale.get() + o0, y + static_cast<size_t>(t) * ys + o0, ys, nr, k0 > 0);
+        }
+      }
     }
   };
   if (parallel && n_items > 1) {

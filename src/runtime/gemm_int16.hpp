@@ -67,12 +67,14 @@ namespace kern {
 // Defined in gemm_int16_avx2.cpp. Rows [t0, t1) of x quantized: q[t * n_in_even + k], scale[t].
 void int16_quantize_rows_avx2(const float* x, int64_t n_in, int64_t n_in_even, int64_t t0, int64_t t1,
                               int16_t* q, float* scale);
-// Items [item_begin, item_end) (item = token_block * n_panels + panel; blocks of mc tokens).
-void gemm_int16_avx2_items(const Int16Panels& w, const int16_t* q, const float* q_scale, int64_t n_tokens,
-                           float* y, int64_t mc, int64_t item_begin, int64_t item_end);
-// Defined in gemm_int16_avx512.cpp: the same items with the AVX-512 (VNNI) micro-kernel.
-void gemm_int16_avx512_items(const Int16Panels& w, const int16_t* q, const float* q_scale, int64_t n_tokens,
-                             float* y, int64_t mc, int64_t item_begin, int64_t item_end);
+// y[r * ys + o] (+)= sa[r] * sw[o] * sum_j <q_r[2j..2j+1], panel[j][o]> for r < m, o < nr, over
+// np input pairs of the activation rows q (qs apart); m is 1..kInt16Tokens for the AVX2
+// micro-kernel (gemm_int16_avx2.cpp) and 1..kInt16TokensAvx512 for the AVX-512 VNNI one
+// (gemm_int16_avx512.cpp). Both give the same bits.
+void int16_micro_avx2(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* panel, const float* sa,
+                      const float* sw, float* y, size_t ys, int nr, bool accumulate);
+void int16_micro_avx512(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* panel, const float* sa,
+                        const float* sw, float* y, size_t ys, int nr, bool accumulate);
 }  // namespace kern
 
 }  // namespace duet::rt

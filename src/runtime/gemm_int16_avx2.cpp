@@ -35,10 +35,11 @@ inline __m256i broadcast_pair(const int16_t* q) {
   return _mm256_set1_epi32(v);
 }
 
-// y[r * ys + o] (+)= sa[r] * sw[o] * sum_j <q_r[2j..2j+1], panel[j][o]> for r < m (1..6), o < nr,
-// over np input pairs. The twelve int32 accumulators are named variables so they stay in
-// registers; rows past m re-read the last real row and are not stored.
-void int16_micro(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* panel, const float* sa,
+}  // namespace
+
+// The twelve int32 accumulators are named variables so they stay in registers; rows past m
+// re-read the last real row and are not stored.
+void int16_micro_avx2(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* panel, const float* sa,
            const float* sw, float* y, size_t ys, int nr, bool accumulate) {
   auto row = [&](int r) { return q + static_cast<size_t>(std::min(r, m - 1)) * qs; };
   const int16_t *x0 = row(0), *x1 = row(1), *x2 = row(2), *x3 = row(3), *x4 = row(4), *x5 = row(5);
@@ -77,8 +78,6 @@ void int16_micro(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* 
   store_tile_rows(acc, m, y, ys, nr, accumulate);
 }
 
-}  // namespace
-
 void int16_quantize_rows_avx2(const float* x, int64_t n_in, int64_t n_in_even, int64_t t0, int64_t t1,
                               int16_t* q, float* scale) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
@@ -114,28 +113,6 @@ void int16_quantize_rows_avx2(const float* x, int64_t n_in, int64_t n_in_even, i
       qr[k] = static_cast<int16_t>(std::lrint(v));
     }
     if (n_in_even > n_in) qr[n_in] = 0;
-  }
-}
-
-void gemm_int16_avx2_items(const Int16Panels& w, const int16_t* q, const float* q_scale, int64_t n_tokens,
-                           float* y, int64_t mc, int64_t item_begin, int64_t item_end) {
-  const size_t qs = static_cast<size_t>(w.n_in_even);
-  const size_t ys = static_cast<size_t>(w.n_out);
-  for (int64_t item = item_begin; item < item_end; ++item) {
-    const int64_t t0 = (item / w.n_panels) * mc;
-    const int64_t t1 = std::min(n_tokens, t0 + mc);
-    const int64_t p = item % w.n_panels;
-    const int64_t o0 = p * kInt16Panel;
-    const int nr = static_cast<int>(std::min<int64_t>(kInt16Panel, w.n_out - o0));
-    const int16_t* panel = w.panel(p);
-    for (int64_t k0 = 0; k0 < w.n_in_even; k0 += kInt16Depth) {
-      const int64_t np = std::min(kInt16Depth, w.n_in_even - k0) / 2;
-      for (int64_t t = t0; t < t1; t += kInt16Tokens) {
-        const int m = static_cast<int>(std::min<int64_t>(kInt16Tokens, t1 - t));
-        int16_micro(np, q + static_cast<size_t>(t) * qs + k0, qs, m, panel + k0 * kInt16Panel, q_scale + t,
-              w.scale.get() + o0, y + static_cast<size_t>(t) * ys + o0, ys, nr, k0 > 0);
-      }
-    }
   }
 }
 

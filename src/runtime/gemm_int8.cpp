@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "runtime/quants.hpp"
 #include "runtime/thread_pool.hpp"
+#include "runtime/weight_row_quantizer.hpp"
 
 namespace duet::rt {
 namespace {
@@ -39,25 +40,16 @@ std::shared_ptr<const Int8Panels> pack_int8_panels(const WeightView& w) {
   p->scale = std::make_unique<float[]>(static_cast<size_t>(p->n_panels * kInt8Panel));     // zeroed
   p->offset = std::make_unique<int32_t[]>(static_cast<size_t>(p->n_panels * kInt8Panel));  // zeroed
 
-  std::vector<float> row(static_cast<size_t>(w.n_in));
+  std::vector<float> row;
   for (int64_t o = 0; o < w.n_out; ++o) {
-    dequantize_row(w.type, w.data + static_cast<size_t>(o) * w.row_bytes, row.data(), w.n_in);
-    float max_abs = 0.0f;
-    for (int64_t k = 0; k < w.n_in; ++k) {
-      if (!std::isfinite(row[k])) fail("int8 GEMM packing: weight row {} holds a non-finite value", o);
-      max_abs = std::max(max_abs, std::fabs(row[k]));
-    }
-    const float scale = max_abs / static_cast<float>(kInt8WeightMax);
-    const float inv = max_abs > 0.0f ? 1.0f / scale : 0.0f;
-    p->scale[static_cast<size_t>(o)] = scale;
     int8_t* panel = p->panel(o / kInt8Panel);
     const int64_t c = o % kInt8Panel;
     int32_t sum = 0;
-    for (int64_t k = 0; k < w.n_in; ++k) {
-      const long q = std::clamp<long>(std::lrint(row[k] * inv), -kInt8WeightMax, kInt8WeightMax);
-      panel[(k / 4) * 4 * kInt8Panel + c * 4 + k % 4] = static_cast<int8_t>(q);
-      sum += static_cast<int32_t>(q);
-    }
+    p->scale[static_cast<size_t>(o)] =
+        quantize_weight_row(w, o, kInt8WeightMax, "int8 GEMM packing", row, [&](int64_t k, int32_t q) {
+          panel[(k / 4) * 4 * kInt8Panel + c * 4 + k % 4] = static_cast<int8_t>(q);
+          sum += q;
+        });
     p->offset[static_cast<size_t>(o)] = kInt8Offset * sum;
   }
   return p;

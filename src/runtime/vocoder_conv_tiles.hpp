@@ -9,7 +9,7 @@
 // width, so both files give bit-identical results.
 // Everything here has internal linkage on purpose: each including file gets its own copy,
 // compiled for its own instruction set, and the linker can never hand one file's wider code to
-// the other. Must only be included inside a target region, after the policies it is given.
+// the other. Must only be included inside a target region that has at least AVX2/FMA.
 #pragma once
 
 #include <immintrin.h>
@@ -26,6 +26,29 @@ namespace duet::rt::vocoder_tiles {
 namespace {
 
 using vocoder_impl::ConvJob;
+
+// 8 f32 lanes in a ymm register: the AVX2 build's only policy, and the AVX-512 build's for
+// 8-channel leftovers and single-output dot products.
+struct V8 {
+  using T = __m256;
+  static constexpr int kLanes = 8;
+  static T zero() { return _mm256_setzero_ps(); }
+  static T set1(float v) { return _mm256_set1_ps(v); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static T broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T min(T a, T b) { return _mm256_min_ps(a, b); }
+  static float sum(T v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
 
 constexpr int kPanelWidth = 16;     // output channels of a full tile and of a packed panel
 constexpr int64_t kBlockTiles = 8;  // time tiles per block: its input rows stay in cache
@@ -120,10 +143,9 @@ template <class V, int kMaxTokens>
 }
 
 // Leftover output channels [o, c_out) (fewer than 8; plain layout only): dot products over the
-// input channels, vectorized (8 lanes, policy V8) when the weights of one output are contiguous
-// (c_out == 1, e.g. conv_post).
-template <class V8>
-void tail_channels(int nt, const float* const* rows, const ConvJob& j, int64_t o, int64_t t) {
+// input channels, vectorized when the weights of one output are contiguous (c_out == 1, e.g.
+// conv_post).
+inline void tail_channels(int nt, const float* const* rows, const ConvJob& j, int64_t o, int64_t t) {
   const int64_t kernel = j.p.kernel;
   const int64_t c_in = j.p.c_in;
   const int64_t c_out = j.p.c_out;
@@ -172,15 +194,15 @@ inline void tile_inputs(const ConvJob& j, int64_t t, int nt, const float** rows)
   }
 }
 
-// Output steps [t0, t1) of the job, with full tiles of kPanelWidth channels in the wide policy W
-// and 8-channel tiles in V8.
+// Output steps [t0, t1) of the job, with full tiles of kPanelWidth channels in the policy W and
+// 8-channel tiles in V8.
 // Loops: blocks of kBlockTiles time tiles, then output-channel tiles, then the block's time
 // tiles, so one channel tile's weights stay in cache while the block's steps use them. Plain
 // weights with wide rows (c_out >= kPackMinCout) are first copied, 16 channels at a time, into
 // a contiguous panel used for up to kPackBlockTiles time tiles: their rows, c_out floats apart,
 // map to few cache sets and evict each other, and the copy's scattered reads pay only once per
 // panel and block.
-template <class W, class V8, int kMaxTokens>
+template <class W, int kMaxTokens>
 void conv1d_direct_range(const ConvJob& j, int64_t t0, int64_t t1) {
   const Conv1dParams& p = j.p;
   const int64_t kernel = p.kernel;
@@ -221,7 +243,7 @@ void conv1d_direct_range(const ConvJob& j, int64_t t0, int64_t t1) {
       for (int i = 0; i < tiles; ++i) tile_rows<V8, 1, kMaxTokens>(counts[i], rows[i], j, o, tb + i * kMaxTokens);
     }
     if (o < p.c_out) {
-      for (int i = 0; i < tiles; ++i) tail_channels<V8>(counts[i], rows[i], j, o, tb + i * kMaxTokens);
+      for (int i = 0; i < tiles; ++i) tail_channels(counts[i], rows[i], j, o, tb + i * kMaxTokens);
     }
   }
 }

@@ -32,21 +32,9 @@ struct Shape {
 
 constexpr float kGuard = 12345.0f;  // written after y; must survive every call
 
-// The largest error the quantizations can make on y[t, o]: each product x*w is off by at most
-// |x| dw + |w| dx + dx dw, with dw, dx half a quantization step of the row's weights/activations.
+// The largest error the two quantizations can make on y[t, o].
 double error_bound(const float* x, const float* w, int64_t n_in) {
-  float x_max = 0, w_max = 0;
-  for (int64_t i = 0; i < n_in; ++i) {
-    x_max = std::max(x_max, std::fabs(x[i]));
-    w_max = std::max(w_max, std::fabs(w[i]));
-  }
-  const double dx = x_max / kInt8ActMax / 2.0, dw = w_max / kInt8WeightMax / 2.0;
-  double bound = 0, mag = 0;
-  for (int64_t i = 0; i < n_in; ++i) {
-    bound += std::fabs(x[i]) * dw + std::fabs(w[i]) * dx + dx * dw;
-    mag += std::fabs(static_cast<double>(x[i]) * w[i]);
-  }
-  return bound * 1.001 + 1e-6 * mag + 1e-30;  // + f32 rounding of the scaled sum
+  return test::quantization_error_bound(x, w, n_in, kInt8ActMax, kInt8WeightMax);
 }
 
 WeightView packed_view(const std::vector<float>& w, int64_t n_in, int64_t n_out,

@@ -2,6 +2,7 @@
 // unseeded randomness: every failure has to reproduce.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -12,6 +13,25 @@
 #include "runtime/quants.hpp"
 
 namespace duet::rt::test {
+
+// The largest error per-row symmetric quantization (activations to act_max steps, weights to
+// weight_max, each by its row's largest magnitude) can make on the dot of x and w: each product
+// is off by at most |x| dw + |w| dx + dx dw, with dw, dx half a quantization step of the rows;
+// plus the f32 rounding of the scaled sum.
+inline double quantization_error_bound(const float* x, const float* w, int64_t n, int32_t act_max, int32_t weight_max) {
+  float x_max = 0, w_max = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x_max = std::max(x_max, std::fabs(x[i]));
+    w_max = std::max(w_max, std::fabs(w[i]));
+  }
+  const double dx = x_max / act_max / 2.0, dw = w_max / weight_max / 2.0;
+  double bound = 0, mag = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    bound += std::fabs(x[i]) * dw + std::fabs(w[i]) * dx + dx * dw;
+    mag += std::fabs(static_cast<double>(x[i]) * w[i]);
+  }
+  return bound * 1.001 + 1e-6 * mag + 1e-30;
+}
 
 inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
   std::mt19937 rng(seed);
