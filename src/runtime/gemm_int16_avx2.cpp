@@ -40,7 +40,7 @@ inline __m256i broadcast_pair(const int16_t* q) {
 // The twelve int32 accumulators are named variables so they stay in registers; rows past m
 // re-read the last real row and are not stored.
 void int16_micro_avx2(int64_t np, const int16_t* q, size_t qs, int m, const int16_t* panel, const float* sa,
-           const float* sw, float* y, size_t ys, int nr, bool accumulate) {
+                      const float* sw, float* y, size_t ys, int nr, bool accumulate) {
   auto row = [&](int r) { return q + static_cast<size_t>(std::min(r, m - 1)) * qs; };
   const int16_t *x0 = row(0), *x1 = row(1), *x2 = row(2), *x3 = row(3), *x4 = row(4), *x5 = row(5);
   __m256i a0 = _mm256_setzero_si256(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0;

@@ -1,6 +1,7 @@
 // The table-driven core of the runtime: one traits row per tensor type with its row converters and
 // dot-product kernels, in two flavours: the scalar reference (the definition every test compares
-// against) and the AVX2/FMA one chosen at run time. Must never hold mutable state: the tables are
+// against) and the AVX2/FMA one chosen at run time (whose 32-element block kernels have an
+// AVX-512 VNNI build too, with the same bits). Must never hold mutable state: the tables are
 // built once into function-local constants.
 #pragma once
 

@@ -1,6 +1,7 @@
 // AVX-512 build of conv1d_direct's kernel (vocoder_conv_tiles.hpp): a full tile's 16 output
 // channels are one zmm, so each input costs one broadcast and one FMA per time step instead of
-// two, and tiles grow to 12 steps to keep both FMA units busy; 8-channel leftovers stay 8-lane.
+// two. Tiles take 8 steps: 8 accumulators keep both FMA units busy, and the 8 input-row pointers
+// still fit the general registers (at 12 GCC spilled them). 8-channel leftovers stay 8-lane.
 // Its results are bit-identical to the AVX2 build's. Must never be called on a CPU without
 // AVX-512F/VL.
 #include <immintrin.h>

@@ -40,7 +40,7 @@ void conv1d_direct_range(const vocoder_impl::ConvJob& j, int64_t t0, int64_t t1)
 }  // namespace duet::rt::vocoder_avx2
 
 namespace duet::rt::vocoder_avx512 {
-inline constexpr int kTileSteps = 8;
+inline constexpr int kTileSteps = 8;  // time steps per tile
 // The same results as vocoder_avx2's, bit for bit. Must never be called on a CPU without
 // AVX-512F/VL.
 void conv1d_direct_range(const vocoder_impl::ConvJob& j, int64_t t0, int64_t t1);
