@@ -50,11 +50,7 @@ void gemm_float(const WeightView& w, const float* x, int64_t n_tokens, float* y,
   const auto base = reinterpret_cast<uintptr_t>(scratch.data());
   uint8_t* buffers = scratch.data() + (kAlign - base % kAlign) % kAlign;
 
-  // Near-equal token blocks of at most kGemmTokenBlock, rounded up to whole micro-kernels.
-  const int64_t n_blocks = (n_tokens + kGemmTokenBlock - 1) / kGemmTokenBlock;
-  int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
-  const int64_t micro = wide ? kGemmTokensAvx512 : kGemmTokens;
-  mc = (mc + micro - 1) / micro * micro;
+  const int64_t mc = token_block(n_tokens, kGemmTokenBlock, wide ? kGemmTokensAvx512 : kGemmTokens);
   const int64_t n_panels = (w.n_out + kGemmPanel - 1) / kGemmPanel;
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * n_panels;
 

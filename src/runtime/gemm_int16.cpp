@@ -89,11 +89,8 @@ void gemm_int16(const WeightView& w, const float* x, int64_t n_tokens, float* y,
     quantize(0, n_tokens, 0);
   }
 
-  // Near-equal token blocks of at most kInt16TokenBlock, rounded up to whole micro-kernels.
   const int64_t micro = wide ? kInt16TokensAvx512 : kInt16Tokens;
-  const int64_t n_blocks = (n_tokens + kInt16TokenBlock - 1) / kInt16TokenBlock;
-  int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
-  mc = (mc + micro - 1) / micro * micro;
+  const int64_t mc = token_block(n_tokens, kInt16TokenBlock, micro);
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * p.n_panels;
   const auto micro_kernel = wide ? &kern::int16_micro_avx512 : &kern::int16_micro_avx2;
   const size_t qs = static_cast<size_t>(p.n_in_even);

@@ -93,10 +93,7 @@ void gemm_int8(const WeightView& w, const float* x, int64_t n_tokens, float* y, 
     quantize(0, n_tokens, 0);
   }
 
-  // Near-equal token blocks of at most kInt8TokenBlock, rounded up to whole micro-kernels.
-  const int64_t n_blocks = (n_tokens + kInt8TokenBlock - 1) / kInt8TokenBlock;
-  int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
-  mc = (mc + kInt8Tokens - 1) / kInt8Tokens * kInt8Tokens;
+  const int64_t mc = token_block(n_tokens, kInt8TokenBlock, kInt8Tokens);
   const int64_t n_items = ((n_tokens + mc - 1) / mc) * p.n_panels;
   auto work = [&](int64_t b, int64_t e, int) { kern::gemm_int8_avx512_items(p, q, q_scale, n_tokens, y, mc, b, e); };
   if (parallel && n_items > 1) {

@@ -62,6 +62,12 @@ const uint8_t* quantize_activations(DType act, Isa isa, const float* x, int64_t 
   return q;
 }
 
+int64_t token_block(int64_t n_tokens, int64_t max_block, int64_t micro) {
+  const int64_t n_blocks = (n_tokens + max_block - 1) / max_block;
+  const int64_t mc = (n_tokens + n_blocks - 1) / n_blocks;
+  return (mc + micro - 1) / micro * micro;
+}
+
 size_t matmul_scratch_bytes(DType w_type, int64_t n_in, int64_t n_tokens) {
   const QuantTraits* t = quant_traits(w_type, Isa::Scalar);
   if (!t || !t->vec_dot) fail("no matmul kernel for weights of type {}", dtype_name(w_type));

@@ -59,6 +59,11 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y,
 void matmul_tiles(const WeightView& w, const float* x, int64_t n_tokens, float* y,
                   std::span<uint8_t> scratch, ThreadPool* pool, Isa isa = best_isa());
 
+// Internal to src/runtime (the packed GEMMs): how many tokens an item covers when n_tokens (> 0)
+// are cut into near-equal blocks of at most max_block, rounded up to whole micro-kernels of
+// `micro` tokens.
+int64_t token_block(int64_t n_tokens, int64_t max_block, int64_t micro);
+
 // Internal to src/runtime (matmul, matmul_group): x f32 [n_tokens, n_in] converted to rows of
 // `act` (dtype_row_bytes(act, n_in) apart) at the first 64-byte-aligned byte of scratch, split
 // over the pool for 8 tokens or more; returns where they start. Throws duet::Error for a short
