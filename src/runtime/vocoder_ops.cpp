@@ -1,7 +1,7 @@
 // Vocoder operations: direct conv1d (plain or packed weights, one shared set-up; the scalar
-// kernel here, the AVX2 and AVX-512 builds of vocoder_conv_tiles.hpp), blocked conv1d, transposed conv1d (matmul
-// then overlap-add, or stride phases of packed convolutions), depthwise dilated conv1d and leaky
-// ReLU. Must never read outside the inputs it is given.
+// kernel here, the AVX2 and AVX-512 builds of vocoder_conv_tiles.hpp), blocked conv1d,
+// transposed conv1d (matmul then overlap-add, or stride phases of packed convolutions), depthwise
+// dilated conv1d and leaky ReLU. Must never read outside the inputs it is given.
 #include "runtime/vocoder_ops.hpp"
 
 #include <algorithm>
