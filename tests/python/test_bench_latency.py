@@ -7,6 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +49,22 @@ def test_short_latency_benchmark(duet_bin, tmp_path):
     assert root.tag.endswith("svg")
     text = svg.read_text()
     assert "232 ms" in text and "320 ms" in text and "200 ms" in text
+
+
+def test_a_recordings_end_of_speech_ignores_rumble_below_the_voice():
+    """The script's true end of a real recording is where its voice band falls silent: a trailing
+    microphone thump or room rumble (here 25 Hz, as loud as the words at its peak) is not speech, and counting
+    it would make answers look faster and call honest answers premature."""
+    sys.path.insert(0, str(ROOT / "bench" / "latency"))
+    import suite
+
+    rate = suite.RATE
+    t = np.arange(rate) / rate
+    voice = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 1200 * t))
+    n = rate * 3 // 10
+    rumble = 0.3 * np.sin(2 * np.pi * 25 * np.arange(n) / rate) * np.hanning(n)  # swells and fades
+    clip = np.concatenate([voice, rumble]).astype(np.float32)
+    end = suite._last_loud(suite._voice_band(clip), 25)
+    assert abs(end - rate) <= rate // 100, f"end of speech at {end / rate:.3f} s, voice ends at 1.000 s"
+    # Without the rumble the end is the same: the voice band keeps the voice.
+    assert suite._last_loud(suite._voice_band(voice.astype(np.float32)), 25) == rate
