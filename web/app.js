@@ -256,8 +256,9 @@
       if (typeof t.voice_to_voice_ms === "number") {
         parts.push(`voice-to-voice ${Math.round(t.voice_to_voice_ms)} ms`);
       }
-      if (typeof t.first_token_ms === "number" && typeof t.speech_end_ms === "number") {
-        const ms = Math.round(t.first_token_ms - t.speech_end_ms);
+      const end = typeof t.voice_end_ms === "number" ? t.voice_end_ms : t.speech_end_ms;
+      if (typeof t.first_token_ms === "number" && typeof end === "number") {
+        const ms = Math.round(t.first_token_ms - end);
         parts.push(ms >= 0 ? `first token ${ms} ms` : "first token before you finished (speculative)");
       }
       if (parts.length) parts[parts.length - 1] += " (server trace)";

@@ -140,7 +140,7 @@ def stage_breakdown(trace: dict | None, end_s: float) -> dict:
         v = trace.get(key)
         return None if v is None or v < 0 else float(v)
 
-    ms = {k: at(k) for k in ("speech_end_ms", "look_start_ms", "look_text_ms", "look_tone_ms",
+    ms = {k: at(k) for k in ("voice_end_ms", "speech_end_ms", "look_start_ms", "look_text_ms", "look_tone_ms",
                             "speculative_start_ms", "final_transcript_ms", "first_token_ms",
                             "first_tts_chunk_ms", "first_audio_ms")}
     rel = {k.replace("_ms", "_after_end_ms"): (None if v is None else round(v - end_ms, 1)) for k, v in ms.items()}
@@ -154,7 +154,8 @@ def stage_breakdown(trace: dict | None, end_s: float) -> dict:
     if ms["speculative_start_ms"] is not None and ms["final_transcript_ms"] is not None \
             and ms["speculative_start_ms"] < ms["final_transcript_ms"]:
         think_from = "speculative_start_ms"
-    stages = {"vad_end_ms": rel["speech_end_after_end_ms"],
+    stages = {"voice_end_ms": rel["voice_end_after_end_ms"],
+              "vad_end_ms": rel["speech_end_after_end_ms"],
               "look_start_ms": rel["look_start_after_end_ms"],
               "look_ms": span("look_start_ms", "look_text_ms"),
               "endpoint_ms": span("speech_end_ms", "final_transcript_ms"),
@@ -329,7 +330,7 @@ def markdown(report: dict) -> str:
     lines.append(f"| wall time (s) | {report['modes']['duet']['wall_s']:.0f} | {report['modes']['cascade']['wall_s']:.0f} |")
     lines += ["", f"Speed-up (cascade / Duet): p50 {sp['p50'] or '-'}x, p90 {sp['p90'] or '-'}x, "
               f"mean {sp['mean'] or '-'}x.", "",
-              "| turn | voice | tags | Duet ms | Duet stages: vad end / look start / look / endpoint / llm / tts / playout | cascade ms |",
+              "| turn | voice | tags | Duet ms | Duet stages: voice end / vad end / look start / look / endpoint / llm / tts / playout | cascade ms |",
               "| --- | --- | --- | ---: | --- | ---: |"]
     by_id = {m: {r["id"]: r for r in report["modes"][m]["turns"]} for m in MODES}
     for r in report["modes"]["duet"]["turns"]:
@@ -341,7 +342,7 @@ def markdown(report: dict) -> str:
             return fmt_ms(row["latency_ms"]) + (" (premature)" if row["premature"] else "")
 
         st = r.get("stages", {})
-        stages = " / ".join(fmt_ms(st.get(k)) for k in ("vad_end_ms", "look_start_ms", "look_ms", "endpoint_ms",
+        stages = " / ".join(fmt_ms(st.get(k)) for k in ("voice_end_ms", "vad_end_ms", "look_start_ms", "look_ms", "endpoint_ms",
                                                           "llm_first_token_ms", "tts_first_chunk_ms",
                                                           "playout_ms")) if st else "-"
         lines.append(f"| {r['id']} | {r['voice']} | {', '.join(r['tags'])} | {cell(r)} | {stages} | {cell(c)} |")

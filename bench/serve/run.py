@@ -350,8 +350,9 @@ def markdown(report: dict) -> str:
               + "; each further session <= 60 MB: "
               + {True: "met", False: "not met", None: "not measured"}[s["extra_session_goal_met"]]
               + "."]
-    lines += ["", "Server v2v: the duet.latency_trace figure as sent (the engine maps the end of "
-              "speech on the input-audio timeline to its clock by when those samples arrived). "
+    lines += ["", "Server v2v: the duet.latency_trace figure as sent, from where the voice's "
+              "energy fell (the engine maps that point of the input audio to its clock by when "
+              "those samples arrived). "
               "Client v2v: first answer audio delta received minus the send of the question's "
               "last speech sample. The goals are judged on both."]
     errors = sorted({e for p in report["phases"] for e in p["errors"]})

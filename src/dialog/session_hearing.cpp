@@ -31,6 +31,11 @@ constexpr float kEarlyLookMaxProbability = 0.98f;
 constexpr int64_t kRelookAfter = 32 * kSamplesPerMs;
 constexpr int64_t kEarlyLookMinSpeech = 300 * kSamplesPerMs;
 constexpr double kRelookBelow = 0.8;
+// A look whose transcript stops without an end mark ("How many legs does a spider have" but for
+// the "?") is read again, once, when the pause has grown to a finished question's wait: Whisper
+// cut close to the voice often leaves the mark out, and with 150 ms more silence puts it in. Not
+// below this probability: a trailing "and" or "um" is what the person said, not a cut.
+constexpr double kRelookUnmarkedAbove = 0.2;
 constexpr size_t kMaxUtteranceAudio = 30 * kRate;
 
 }  // namespace
@@ -170,7 +175,9 @@ void Session::Impl::after_input(int64_t n) {
   if (speaking) {
     utt.speech_end = input_pos;
     // The VAD still says "speech" for a few frames after the voice stops; the energy does not.
-    if (offset.quiet_ms() == 0) utt.speech_run += n;
+    const int quiet = offset.quiet_ms();
+    utt.voice_end = input_pos - int64_t{quiet} * kSamplesPerMs;
+    if (quiet == 0) utt.speech_run += n;
     utt.speech_total += n;
     utt.since_partial += n;
   }
@@ -251,10 +258,17 @@ void Session::Impl::after_input(int64_t n) {
     utt.look_early = true;
   }
   // A look at the pause; or again, when an early look read as unfinished (Whisper hears a
-  // trailing-off voice, cut close, as a sentence that goes on), or when a look missed speech.
-  const bool relook =
-      (utt.look_done && utt.look_early && utt.end_probability < kRelookBelow) || missed_speech();
+  // trailing-off voice, cut close, as a sentence that goes on), when a look missed speech, or
+  // (semantic_vad, whose wait depends on the words) when a look lacked an end mark.
+  const bool relook_unmarked =
+      cfg.turn.type == TurnDetection::Type::SemanticVad && utt.look_done && !utt.relooked_unmarked &&
+      !speaking && utt.end_probability > kRelookUnmarkedAbove &&
+      utt.end_probability < kRelookBelow && ends_unmarked(utt.look_text) &&
+      utt.look_silence_ms < waits.question_ms && heard_silence_ms(false) >= waits.question_ms;
+  const bool relook = (utt.look_done && utt.look_early && utt.end_probability < kRelookBelow) ||
+                      missed_speech() || relook_unmarked;
   if (silence >= waits.first_look_ms && !speaking && ((!utt.look_pending && !utt.look_done) || relook)) {
+    if (relook_unmarked) utt.relooked_unmarked = true;
     request_look();
   }
   if (!utt.look_done) return;
@@ -288,6 +302,7 @@ void Session::Impl::request_look() {
   utt.annotation.clear();
   utt.end_pitch = EndPitch::Unknown;
   utt.look_start_ms = now_ms();
+  utt.look_silence_ms = endpointer->in_speech() && endpointer->silence_ms() == 0 ? 0 : heard_silence_ms(false);
   utt.look_text_ms = -1;
   utt.look_tone_ms = utt.tone_ready ? utt.look_start_ms : -1;
   utt.speech_run = 0;
@@ -416,6 +431,8 @@ void Session::Impl::commit_turn(bool manual) {
   // On the session clock: when those samples arrived (a client may start streaming late).
   trace.speech_start_ms = static_cast<double>(utt.start_sample) / kSamplesPerMs + wall_minus_input_ms;
   trace.speech_end_ms = static_cast<double>(utt.speech_end) / kSamplesPerMs + wall_minus_input_ms;
+  trace.voice_end_ms = static_cast<double>(std::clamp(utt.voice_end, utt.start_sample, utt.speech_end)) /
+                           kSamplesPerMs + wall_minus_input_ms;
   trace.final_transcript_ms = now;
   trace.transcript = spoken;
   trace.annotation = annotation;

@@ -39,7 +39,10 @@ struct Utterance {
   bool open = false;
   uint64_t id = 0;               // recognition epoch: results of other ids are stale
   int64_t start_sample = 0;      // where speech began (input timeline, 16 kHz)
-  int64_t speech_end = 0;        // end of the latest speech frame
+  int64_t speech_end = 0;        // end of the latest speech frame (VAD)
+  // Where the voice's energy last fell while the VAD heard speech (the VAD lags it by 50-140 ms);
+  // the VAD's end where the energy cannot tell (a noisy room).
+  int64_t voice_end = 0;
   std::vector<float> audio;      // its audio (features), at most 30 s
   bool over_answer = false;      // began while Duet was speaking
   bool barged_in = false;        // it interrupted Duet's answer
@@ -50,6 +53,8 @@ struct Utterance {
   bool look_pending = false;     // a look is being decoded
   bool look_done = false;        // look_text is the transcript of all audio up to the pause
   bool look_early = false;       // the look came at the acoustic end, before the VAD's end
+  int look_silence_ms = 0;       // the pause the latest look heard (0 when asked for mid-speech)
+  bool relooked_unmarked = false;  // a look without an end mark was read again at a longer pause
   bool commit_requested = false; // commit_input() came while the look was being decoded
   bool text_ready = false;       // the look's transcript arrived (look_text)
   bool tone_ready = false;       // the look's annotation arrived (annotation)

@@ -8,8 +8,9 @@
 namespace duet::dialog {
 
 double TurnTrace::voice_to_voice_ms() const {
-  if (first_audio_ms < 0 || speech_end_ms < 0) return -1;
-  return first_audio_ms - speech_end_ms;
+  const double end = voice_end_ms >= 0 ? voice_end_ms : speech_end_ms;
+  if (first_audio_ms < 0 || end < 0) return -1;
+  return first_audio_ms - end;
 }
 
 std::string TurnTrace::to_json() const {
@@ -21,6 +22,7 @@ std::string TurnTrace::to_json() const {
   };
   put("speech_start_ms", speech_start_ms);
   put("speech_end_ms", speech_end_ms);
+  put("voice_end_ms", voice_end_ms);
   put("look_start_ms", look_start_ms);
   put("look_text_ms", look_text_ms);
   put("look_tone_ms", look_tone_ms);
@@ -29,7 +31,7 @@ std::string TurnTrace::to_json() const {
   put("first_token_ms", first_token_ms);
   put("first_tts_chunk_ms", first_tts_chunk_ms);
   put("first_audio_ms", first_audio_ms);
-  if (first_audio_ms >= 0 && speech_end_ms >= 0) {
+  if (voice_to_voice_ms() >= 0) {
     j["voice_to_voice_ms"] = std::round(voice_to_voice_ms() * 10.0) / 10.0;
   }
   j["rollbacks"] = rollbacks;

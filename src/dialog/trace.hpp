@@ -16,6 +16,9 @@ struct TurnTrace {
   std::string mode = "duplex";     // "duplex" or "cascade"
   double speech_start_ms = -1;     // the person's speech began (VAD)
   double speech_end_ms = -1;       // the last frame of the person's speech ended (VAD)
+  // The person's voice ended: where its energy fell, 50-140 ms before the VAD hears it (the VAD's
+  // end in a room too noisy for the energy). Voice-to-voice latency counts from here.
+  double voice_end_ms = -1;
   double look_start_ms = -1;       // the look that gave the final transcript was asked for
   double look_text_ms = -1;        // that look's transcript was decoded
   double look_tone_ms = -1;        // that look's tone/speaker/background annotation was ready
@@ -34,7 +37,7 @@ struct TurnTrace {
   std::string reply;               // what Duet said (as heard, after any cut)
   int64_t prompt_tokens = 0, reused_tokens = 0;
 
-  // first_audio_ms - speech_end_ms, or -1 when either is missing.
+  // first_audio_ms - voice_end_ms (speech_end_ms when the voice's end is not known), or -1.
   double voice_to_voice_ms() const;
   // One JSON object, milestones rounded to 0.1 ms.
   std::string to_json() const;

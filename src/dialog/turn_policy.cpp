@@ -166,6 +166,11 @@ double end_of_turn_probability(std::string_view transcript) {
   return 0.5;  // no punctuation: unsure
 }
 
+bool ends_unmarked(std::string_view transcript) {
+  const std::string text = spoken_text(transcript);
+  return !text.empty() && std::isalnum(static_cast<unsigned char>(text.back()));
+}
+
 TurnWaits turn_waits(const TurnDetection& turn) {
   TurnWaits w;
   if (turn.type == TurnDetection::Type::ServerVad) {

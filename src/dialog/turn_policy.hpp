@@ -23,6 +23,11 @@ struct TurnWaits {
   int long_ms = 0;        // silence that ends an incomplete-looking turn
 };
 
+// True when the transcript's last spoken character is a letter or digit: no full stop, question
+// mark, comma or ellipsis. Whisper writes one at almost every end it hears, so its absence means
+// the audio stopped close behind the last word, or the words go on.
+bool ends_unmarked(std::string_view transcript);
+
 // How the voice's pitch moved at the end of the utterance. English statements that are finished
 // end low ("falling"); a voice that rises or stays up at a pause ("I'll call at seven, ...")
 // usually goes on. Questions may rise either way, so only statements use it.

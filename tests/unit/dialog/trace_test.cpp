@@ -19,6 +19,17 @@ TEST(TurnTrace, VoiceToVoiceIsFirstAudioMinusEndOfSpeech) {
   EXPECT_DOUBLE_EQ(j["speech_end_ms"].get<double>(), 1000.0);
 }
 
+TEST(TurnTrace, VoiceToVoiceCountsFromWhereTheVoiceEndedWhenThatIsKnown) {
+  TurnTrace t;
+  t.voice_end_ms = 930.0;  // the energy fell here; the VAD heard the end 70 ms later
+  t.speech_end_ms = 1000.0;
+  t.first_audio_ms = 1280.0;
+  EXPECT_DOUBLE_EQ(t.voice_to_voice_ms(), 350.0);
+  const auto j = nlohmann::json::parse(t.to_json());
+  EXPECT_DOUBLE_EQ(j["voice_to_voice_ms"].get<double>(), 350.0);
+  EXPECT_DOUBLE_EQ(j["voice_end_ms"].get<double>(), 930.0);
+}
+
 TEST(TurnTrace, MilestonesThatDidNotHappenAreAbsent) {
   TurnTrace t;
   t.speech_end_ms = 500;
@@ -27,6 +38,7 @@ TEST(TurnTrace, MilestonesThatDidNotHappenAreAbsent) {
   EXPECT_FALSE(j.contains("first_audio_ms"));
   EXPECT_FALSE(j.contains("voice_to_voice_ms"));
   EXPECT_FALSE(j.contains("speculative_start_ms"));
+  EXPECT_FALSE(j.contains("voice_end_ms"));
   EXPECT_EQ(j["transcript"], "hello");
   EXPECT_EQ(t.voice_to_voice_ms(), -1);
 }

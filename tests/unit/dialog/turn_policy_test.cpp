@@ -121,6 +121,17 @@ TEST(TurnPolicy, WordsThatOftenTrailAlsoEndFinishedSentences) {
   EXPECT_LE(end_of_turn_probability("So you"), 0.2);
 }
 
+TEST(TurnPolicy, ATranscriptWithoutAnEndMarkIsUnmarkedWhateverItsWords) {
+  // Whisper's reading of "How many legs does a spider have?" cut 90 ms after the voice.
+  EXPECT_TRUE(ends_unmarked("How many lands done a spider can"));
+  EXPECT_TRUE(ends_unmarked(" I left it on the train (coughing)"));  // a noise tag is not a mark
+  EXPECT_FALSE(ends_unmarked("How many legs does a spider have?"));
+  EXPECT_FALSE(ends_unmarked("I went to the shop and..."));
+  EXPECT_FALSE(ends_unmarked("Well,"));
+  EXPECT_FALSE(ends_unmarked("(music)"));  // nothing said
+  EXPECT_FALSE(ends_unmarked(""));
+}
+
 TEST(TurnPolicy, ASentenceEndingInAVerbThatNeedsAnObjectIsProbablyNotOver) {
   // Whisper's full stop at a hesitation: "I would like to bake ... a cake" heard as far as "make."
   EXPECT_LT(end_of_turn_probability("I would like to make."), 0.5);
