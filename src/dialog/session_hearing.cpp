@@ -302,7 +302,8 @@ void Session::Impl::request_look() {
   utt.annotation.clear();
   utt.end_pitch = EndPitch::Unknown;
   utt.look_start_ms = now_ms();
-  utt.look_silence_ms = endpointer->in_speech() && endpointer->silence_ms() == 0 ? 0 : heard_silence_ms(false);
+  const bool mid_speech = endpointer->in_speech() && endpointer->silence_ms() == 0;
+  utt.look_silence_ms = mid_speech ? 0 : heard_silence_ms(false);
   utt.look_text_ms = -1;
   utt.look_tone_ms = utt.tone_ready ? utt.look_start_ms : -1;
   utt.speech_run = 0;

@@ -53,8 +53,8 @@ def test_short_latency_benchmark(duet_bin, tmp_path):
 
 def test_a_recordings_end_of_speech_ignores_rumble_below_the_voice():
     """The script's true end of a real recording is where its voice band falls silent: a trailing
-    microphone thump or room rumble (here 25 Hz, as loud as the words at its peak) is not speech, and counting
-    it would make answers look faster and call honest answers premature."""
+    microphone thump or room rumble (here 25 Hz, as loud as the words at its peak) is not speech,
+    and counting it would make answers look faster and call honest answers premature."""
     sys.path.insert(0, str(ROOT / "bench" / "latency"))
     import suite
 
