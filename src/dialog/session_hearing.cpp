@@ -37,6 +37,9 @@ constexpr double kRelookBelow = 0.8;
 // below this probability: a trailing "and" or "um" is what the person said, not a cut.
 constexpr double kRelookUnmarkedAbove = 0.2;
 constexpr size_t kMaxUtteranceAudio = 30 * kRate;
+// How long before its turn would end an unfinished-looking look's answer is started: a reply's
+// first phrase takes 100-200 ms of the machine.
+constexpr int kSpeculateLeadMs = 200;
 
 }  // namespace
 
@@ -272,6 +275,7 @@ void Session::Impl::after_input(int64_t n) {
     request_look();
   }
   if (!utt.look_done) return;
+  if (!reply || reply->speculative) speculate(speaking);
   const bool pause_ends_turn =
       !missed_speech() &&
       heard_silence_ms(speaking) >=
@@ -379,15 +383,27 @@ void Session::Impl::finish_look() {
   utt.look_pending = false;
   utt.look_done = true;
   utt.end_probability = end_of_turn_probability(utt.look_text);
-  const std::string spoken = spoken_text(utt.look_text);
-  if (!spoken.empty() && !aside_over_answer(spoken) && cfg.speculative && !cfg.cascade &&
-      cfg.turn.create_response && cfg.turn.type != TurnDetection::Type::None) {
-    const std::string content = user_content(spoken, utt.annotation);
-    if (!reply || !reply->speculative || reply->answers != content) {
-      if (!reply || reply->speculative) start_reply(true, content, utt.waiting_since);
-    }
-  }
+  speculate(false);
   after_input(0);
+}
+
+void Session::Impl::speculate(bool speaking) {
+  const std::string spoken = spoken_text(utt.look_text);
+  if (spoken.empty() || aside_over_answer(spoken) || !cfg.speculative || cfg.cascade ||
+      !cfg.turn.create_response || cfg.turn.type == TurnDetection::Type::None) {
+    return;
+  }
+  // A look that reads as unfinished is often a pause inside the sentence: its answer is started
+  // only when the pause nears the wait that would end the turn, so that a guess the person talks
+  // over costs nobody (eight sessions share two cores) the machine.
+  if (cfg.turn.type == TurnDetection::Type::SemanticVad && utt.end_probability < kRelookBelow) {
+    const int wait = silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in, utt.end_pitch);
+    if (speaking || heard_silence_ms(false) < wait - kSpeculateLeadMs) return;
+  }
+  const std::string content = user_content(spoken, utt.annotation);
+  if (!reply || !reply->speculative || reply->answers != content) {
+    if (!reply || reply->speculative) start_reply(true, content, utt.waiting_since);
+  }
 }
 
 bool Session::Impl::aside_over_answer(const std::string& spoken) const {

@@ -177,6 +177,8 @@ struct Session::Impl {
   // Silence heard after the voice, in ms, for ending the turn (see after_input).
   int heard_silence_ms(bool speaking) const;
   void finish_look();
+  // Starts (or keeps) the speculative answer to the look in hand, when it is worth it now.
+  void speculate(bool speaking);
   void on_partial(const Frame& f);
   void commit_turn(bool manual);
   void close_utterance();
