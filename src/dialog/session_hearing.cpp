@@ -388,18 +388,20 @@ void Session::Impl::finish_look() {
 }
 
 void Session::Impl::speculate(bool speaking) {
-  const std::string spoken = spoken_text(utt.look_text);
-  if (spoken.empty() || aside_over_answer(spoken) || !cfg.speculative || cfg.cascade ||
-      !cfg.turn.create_response || cfg.turn.type == TurnDetection::Type::None) {
+  if (!cfg.speculative || cfg.cascade || !cfg.turn.create_response ||
+      cfg.turn.type == TurnDetection::Type::None) {
     return;
   }
   // A look that reads as unfinished is often a pause inside the sentence: its answer is started
   // only when the pause nears the wait that would end the turn, so that a guess the person talks
-  // over costs nobody (eight sessions share two cores) the machine.
+  // over costs nobody (eight sessions share two cores) the machine. Checked before any text is
+  // read: this runs at every chunk of the pause.
   if (cfg.turn.type == TurnDetection::Type::SemanticVad && utt.end_probability < kRelookBelow) {
     const int wait = silence_to_end_turn(cfg.turn, utt.end_probability, utt.barged_in, utt.end_pitch);
     if (speaking || heard_silence_ms(false) < wait - kSpeculateLeadMs) return;
   }
+  const std::string spoken = spoken_text(utt.look_text);
+  if (spoken.empty() || aside_over_answer(spoken)) return;
   const std::string content = user_content(spoken, utt.annotation);
   if (!reply || !reply->speculative || reply->answers != content) {
     if (!reply || reply->speculative) start_reply(true, content, utt.waiting_since);
